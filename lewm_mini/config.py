@@ -1,0 +1,170 @@
+"""Size profiles, seeds, devices and the cache directory.
+
+One switch, ``LEWM_PROFILE`` = ci | cpu | gpu, picks every size in the system:
+
+- ci:  seconds; proves the code runs.
+- cpu: a 2-core laptop; minutes; results that teach something real.
+- gpu: one GPU; paper-like model sizes (ViT-Tiny encoder, 6-layer predictor).
+
+When unset, the profile is chosen from the hardware (gpu when CUDA is available, else cpu).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+PROFILES = ("ci", "cpu", "gpu")
+
+
+@dataclass
+class DataConfig:
+    """Offline data: episodes of ``steps`` actions from a behaviour policy."""
+
+    size: int = 64  # image side in pixels
+    episodes: int = 1000
+    steps: int = 100  # actions per episode (frames = steps + 1)
+    policy: str = "heuristic"  # "heuristic" (door, then target) or "random"
+    noise: float = 2.0  # std of the heuristic's Gaussian action noise (released: 2.0)
+    seed: int = 0
+    eval_seed: int = 10_000  # held-out evaluation episodes use a different seed
+
+
+@dataclass
+class ModelConfig:
+    """Encoder, projector, predictor sizes. ``encoder`` is "cnn" (CPU) or "vit" (as in LeWM)."""
+
+    encoder: str = "cnn"
+    image_size: int = 64
+    channels: tuple[int, ...] = (16, 32, 64, 64)  # CNN widths, one stride-2 stage each
+    patch: int = 8  # ViT patch size
+    enc_width: int = 192  # ViT width
+    enc_depth: int = 12
+    enc_heads: int = 3
+    latent: int = 64  # dimension of z
+    proj_hidden: int = 512  # projector / pred_proj hidden width (BatchNorm1d inside)
+    pred_width: int = 128
+    pred_depth: int = 2
+    pred_heads: int = 4
+    pred_mlp: int = 512
+    dropout: float = 0.1
+    history: int = 3  # context frames; a clip has history + 1 frames
+    frameskip: int = 5  # raw actions per action block
+    action_dim: int = 2
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 3000
+    batch: int = 128  # clips per step
+    lr: float = 1e-3
+    warmup: int = 200
+    weight_decay: float = 1e-3
+    lam: float = 0.09  # SIGReg weight lambda
+    num_proj: int = 256  # random directions per SIGReg call (released: 1024; the value barely depends on it)
+    grad_clip: float = 1.0
+    checkpoint_every: int = 500
+    seed: int = 0
+
+
+@dataclass
+class PlanConfig:
+    samples: int = 300
+    elites: int = 30
+    iterations: int = 30
+    horizon: int = 5  # action blocks
+    init_std: float = 1.0
+    history: int | None = None  # latents of context in rollouts (None: the model's history)
+
+
+@dataclass
+class Config:
+    profile: str = "cpu"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    plan: PlanConfig = field(default_factory=PlanConfig)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Config:
+        model = dict(d["model"])
+        model["channels"] = tuple(model["channels"])
+        return cls(
+            profile=d["profile"],
+            data=DataConfig(**d["data"]),
+            model=ModelConfig(**model),
+            train=TrainConfig(**d["train"]),
+            plan=PlanConfig(**d["plan"]),
+        )
+
+
+def auto_profile() -> str:
+    """LEWM_PROFILE if set, else "gpu" with CUDA, else "cpu"."""
+    p = os.environ.get("LEWM_PROFILE", "").strip().lower()
+    if p:
+        if p not in PROFILES:
+            raise ValueError(f"LEWM_PROFILE must be one of {PROFILES}, got {p!r}")
+        return p
+    return "gpu" if torch.cuda.is_available() else "cpu"
+
+
+def get_config(profile: str | None = None) -> Config:
+    """The full configuration of a size profile (None or "auto": see ``auto_profile``)."""
+    profile = auto_profile() if profile in (None, "auto") else profile
+    if profile == "ci":
+        return Config(
+            profile="ci",
+            data=DataConfig(episodes=48, steps=40),
+            model=ModelConfig(channels=(8, 16, 16, 16), latent=16, proj_hidden=32, pred_width=32,
+                              pred_depth=1, pred_heads=2, pred_mlp=64),
+            train=TrainConfig(steps=30, batch=16, warmup=5, num_proj=64, checkpoint_every=10),
+            plan=PlanConfig(samples=32, elites=4, iterations=3),
+        )
+    if profile == "cpu":
+        # Two-Room has no inertia: one frame is the whole state, so rollouts with one latent of
+        # context (PlanConfig.history = 1) lose nothing and cost a third of three.
+        return Config(profile="cpu", plan=PlanConfig(history=1))
+    if profile == "gpu":
+        return Config(
+            profile="gpu",
+            data=DataConfig(episodes=10_000, steps=100),
+            model=ModelConfig(encoder="vit", latent=192, proj_hidden=2048, pred_width=192, pred_depth=6,
+                              pred_heads=16, pred_mlp=2048),
+            train=TrainConfig(steps=20_000, batch=128, lr=5e-4, warmup=1000, num_proj=1024, checkpoint_every=2000),
+        )
+    raise ValueError(f"unknown profile {profile!r}; choose one of {PROFILES}")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (CPU and CUDA)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def cache_dir() -> Path:
+    """Where data and checkpoints go: LEWM_CACHE, else ~/.cache/lewm_mini (e.g. point it at Drive)."""
+    path = Path(os.environ.get("LEWM_CACHE", Path.home() / ".cache" / "lewm_mini")).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def set_cpu_threads() -> None:
+    """Use all physical cores for intra-op work and one inter-op thread (small models, CPU)."""
+    if not torch.cuda.is_available():
+        torch.set_num_threads(max(1, os.cpu_count() or 1))

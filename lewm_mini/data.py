@@ -1,0 +1,212 @@
+"""Offline data: episodes collected in the batched world, cached on disk, served as clips.
+
+An episode is ``steps`` actions and ``steps + 1`` uint8 frames. LeWM trains on clips of
+``history + 1`` frames taken every ``frameskip`` steps; the ``frameskip`` raw 2-D actions between
+two frames form one action block (a 2 * frameskip vector), z-scored per dimension with dataset
+statistics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .config import DataConfig, cache_dir
+from .world import BatchedTwoRoom, Geometry, room_of
+
+# ----------------------------------------------------------------------------- policies
+
+
+def heuristic_actions(pos: np.ndarray, target: np.ndarray, geo: Geometry, noise: float,
+                      rng: np.random.Generator) -> np.ndarray:
+    """The noisy "door, then target" policy (N, 2): head for the door while the target is in the
+    other room, then for the target; unit direction plus N(0, noise^2) per component, clipped."""
+    door = geo.door_center
+    in_door_band = (np.abs(pos[:, 0] - door[0]) <= geo.speed) & (pos[:, 1] >= geo.door[0]) & (pos[:, 1] <= geo.door[1])
+    other_room = room_of(pos, geo) != room_of(target, geo)
+    waypoint = np.where((other_room & ~in_door_band)[:, None], door, target)
+    d = waypoint - pos
+    d = d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)
+    return np.clip(d + noise * rng.standard_normal(d.shape), -1, 1).astype(np.float32)
+
+
+def random_actions(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Uniform actions in [-1, 1]^2, shape (n, 2)."""
+    return rng.uniform(-1, 1, size=(n, 2)).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- episodes
+
+
+@dataclass
+class Episodes:
+    """A set of episodes: frames (N, T+1, H, W, 3) uint8, actions (N, T, 2), pos (N, T+1, 2), targets (N, 2)."""
+
+    frames: np.ndarray
+    actions: np.ndarray
+    pos: np.ndarray
+    targets: np.ndarray
+
+    def __len__(self) -> int:
+        return self.frames.shape[0]
+
+
+def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> Episodes:
+    """Run ``cfg.episodes`` worlds in parallel for ``cfg.steps`` steps with the configured policy."""
+    seed = cfg.seed if seed is None else seed
+    rng = np.random.default_rng(seed)
+    world = BatchedTwoRoom(cfg.episodes, cfg.size, seed=seed)
+    n, t_max = cfg.episodes, cfg.steps
+    pos = np.empty((n, t_max + 1, 2), np.float32)
+    actions = np.empty((n, t_max, 2), np.float32)
+    frames = np.empty((n, t_max + 1, cfg.size, cfg.size, 3), np.uint8)
+    pos[:, 0] = world.pos
+    frames[:, 0] = world.render()
+    for t in tqdm(range(t_max), desc=f"collect {cfg.policy}", disable=not progress):
+        if cfg.policy == "heuristic":
+            a = heuristic_actions(world.pos, world.goal, world.geo, cfg.noise, rng)
+        elif cfg.policy == "random":
+            a = random_actions(n, rng)
+        else:
+            raise ValueError(f"unknown policy {cfg.policy!r}; use 'heuristic' or 'random'")
+        actions[:, t] = a
+        pos[:, t + 1] = world.step(a)
+        frames[:, t + 1] = world.render()
+    return Episodes(frames, actions, pos, world.goal.copy())
+
+
+def config_hash(cfg: DataConfig, seed: int) -> str:
+    blob = json.dumps(asdict(cfg) | {"seed": seed, "version": 1}, sort_keys=True)
+    return hashlib.sha1(blob.encode()).hexdigest()[:12]
+
+
+def load_or_collect(cfg: DataConfig, split: str = "train", progress: bool = True) -> Episodes:
+    """Episodes for ``split`` ("train" uses cfg.seed, "eval" cfg.eval_seed), cached by config hash.
+
+    Files live in ``cache_dir()/data/<hash>/`` as .npy arrays (frames memory-mapped on load).
+    """
+    if split not in ("train", "eval"):
+        raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
+    seed = cfg.seed if split == "train" else cfg.eval_seed
+    folder = cache_dir() / "data" / config_hash(cfg, seed)
+    names = ("frames", "actions", "pos", "targets")
+    if all((folder / f"{k}.npy").exists() for k in names):
+        try:
+            arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r" if k == "frames" else None) for k in names}
+            return Episodes(**arrays)
+        except (ValueError, OSError):
+            pass  # a broken cache is simply rebuilt
+    eps = collect(cfg, seed=seed, progress=progress)
+    folder.mkdir(parents=True, exist_ok=True)
+    for k in names:  # write to a temp name first so an interrupted save never looks complete
+        np.save(folder / f"{k}.tmp.npy", getattr(eps, k))
+        (folder / f"{k}.tmp.npy").replace(folder / f"{k}.npy")
+    (folder / "config.json").write_text(json.dumps(asdict(cfg) | {"seed": seed}, indent=1))
+    return eps
+
+
+# ----------------------------------------------------------------------------- action blocks
+
+
+@dataclass
+class ActionStats:
+    """Per-dimension mean and std of raw actions (2,), used to z-score action blocks."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, actions: np.ndarray) -> ActionStats:
+        a = np.asarray(actions, np.float64).reshape(-1, actions.shape[-1])
+        return cls(a.mean(0).astype(np.float32), np.maximum(a.std(0), 1e-6).astype(np.float32))
+
+    def block(self, raw: np.ndarray, frameskip: int) -> np.ndarray:
+        """Raw actions (..., K * frameskip, 2) -> z-scored blocks (..., K, 2 * frameskip)."""
+        z = (np.asarray(raw, np.float32) - self.mean) / self.std
+        return z.reshape(*z.shape[:-2], z.shape[-2] // frameskip, frameskip * z.shape[-1])
+
+    def unblock(self, blocks: np.ndarray, frameskip: int) -> np.ndarray:
+        """Z-scored blocks (..., K, 2 * frameskip) -> raw actions (..., K * frameskip, 2) in [-1, 1]."""
+        b = np.asarray(blocks, np.float32)
+        raw = b.reshape(*b.shape[:-2], b.shape[-2] * frameskip, -1) * self.std + self.mean
+        return np.clip(raw, -1, 1)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The z-scored images of -1 and +1 per raw dimension (2,)."""
+        return (-1 - self.mean) / self.std, (1 - self.mean) / self.std
+
+    def to_dict(self) -> dict:
+        return {"mean": self.mean.tolist(), "std": self.std.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ActionStats:
+        return cls(np.asarray(d["mean"], np.float32), np.asarray(d["std"], np.float32))
+
+
+def frames_to_tensor(frames: np.ndarray, image_size: int | None = None) -> torch.Tensor:
+    """uint8 frames (..., H, W, 3) -> float tensor (..., 3, H, W) in [0, 1].
+
+    The one preprocessing used for training frames, current frames and goal frames alike.
+    """
+    f = np.asarray(frames)
+    if f.dtype != np.uint8:
+        raise TypeError(f"frames must be uint8 RGB images, got dtype {f.dtype}")
+    if f.ndim < 3 or f.shape[-1] != 3:
+        raise ValueError(f"frames must have shape (..., H, W, 3), got {f.shape}")
+    if image_size is not None and f.shape[-3:-1] != (image_size, image_size):
+        raise ValueError(f"frames must be {image_size}x{image_size}, got {f.shape[-3]}x{f.shape[-2]}")
+    t = torch.from_numpy(np.ascontiguousarray(f)).float().div_(255.0)
+    return t.movedim(-1, -3)
+
+
+class ClipSampler:
+    """Random clips of ``history + 1`` frames, ``frameskip`` apart, with their action blocks.
+
+    ``sample(batch)`` returns frames (B, T, 3, H, W) float in [0, 1] and z-scored action blocks
+    (B, T, 2 * frameskip) with T = history + 1; the last block belongs to the last frame and is
+    never used for prediction (kept so frames and actions line up).
+    """
+
+    def __init__(self, episodes: Episodes, history: int, frameskip: int, stats: ActionStats | None = None,
+                 seed: int = 0):
+        self.eps = episodes
+        self.t = history + 1
+        self.fs = frameskip
+        self.stats = stats or ActionStats.fit(episodes.actions)
+        self.span = self.t * frameskip  # raw steps covered by a clip (actions)
+        n_steps = episodes.actions.shape[1]
+        if n_steps < self.span:
+            raise ValueError(f"episodes of {n_steps} steps are too short for clips of {self.span} steps")
+        self.max_start = n_steps - self.span
+        self.rng = np.random.default_rng(seed)
+
+    def indices(self, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        ep = self.rng.integers(0, len(self.eps), batch)
+        start = self.rng.integers(0, self.max_start + 1, batch)
+        return ep, start
+
+    def get(self, ep: np.ndarray, start: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        frame_t = start[:, None] + self.fs * np.arange(self.t)  # (B, T)
+        frames = self.eps.frames[ep[:, None], frame_t]  # (B, T, H, W, 3)
+        act_t = start[:, None] + np.arange(self.span)  # (B, T * fs)
+        raw = self.eps.actions[ep[:, None], act_t]  # (B, T * fs, 2)
+        return frames_to_tensor(frames), torch.from_numpy(self.stats.block(raw, self.fs))
+
+    def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.get(*self.indices(batch))
+
+    def state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> None:
+        self.rng.bit_generator.state = state
+
+
+def dataset_path(cfg: DataConfig, split: str = "train") -> Path:
+    return cache_dir() / "data" / config_hash(cfg, cfg.seed if split == "train" else cfg.eval_seed)

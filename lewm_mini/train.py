@@ -1,0 +1,170 @@
+"""Training: loss = MSE(prediction) + lambda * SIGReg, AdamW with warm-up and cosine decay.
+
+A reader can finish this file in one sitting. The loop samples clips, computes the two loss terms,
+clips gradients and steps. Every ``checkpoint_every`` steps it saves everything needed to resume
+*exactly* (model, optimizer, scheduler, and the three random streams: torch's for dropout, the
+clip sampler's, and SIGReg's directions), so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from .config import Config, pick_device, seed_everything, set_cpu_threads
+from .data import ActionStats, ClipSampler, load_or_collect
+from .jepa import LeWM
+
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class TrainResult:
+    model: LeWM
+    stats: ActionStats
+    checkpoint: Path
+    history: list[dict] = field(default_factory=list)  # one {"step", "loss", "pred", "sigreg"} per step
+    seconds: float = 0.0
+
+
+def lr_lambda(warmup: int, total: int):
+    """Linear warm-up to 1, then cosine decay to 0.05 of the peak learning rate."""
+
+    def f(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        return 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return f
+
+
+def save_checkpoint(path: Path, **state) -> None:
+    """Write atomically: a crash mid-save never leaves a half-written checkpoint behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    torch.save(state, tmp)
+    tmp.replace(path)
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint safely (weights_only=True) with errors that name the problem."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint at {path}; train one with `python -m lewm_mini train`")
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # truncated file, wrong format, unsafe pickle, ...
+        raise ValueError(f"checkpoint {path} is corrupt or not a lewm_mini checkpoint ({type(err).__name__})") from err
+    missing = {"model", "config", "action_stats", "step"} - set(ckpt if isinstance(ckpt, dict) else {})
+    if missing:
+        raise ValueError(f"checkpoint {path} is not a lewm_mini checkpoint: missing {sorted(missing)}")
+    return ckpt
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[LeWM, ActionStats, Config]:
+    """Model (in eval mode), action statistics and configuration from a checkpoint."""
+    ckpt = load_checkpoint(path, device)
+    cfg = Config.from_dict(ckpt["config"])
+    model = LeWM(cfg.model, num_proj=cfg.train.num_proj).to(device)
+    model.load_state_dict(ckpt["model"])
+    return model.eval(), ActionStats.from_dict(ckpt["action_stats"]), cfg
+
+
+def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: bool = True,
+          progress: bool = True, stop_after: int | None = None) -> TrainResult:
+    """Train LeWM on cached offline data; writes ``out_dir/checkpoint.pt``.
+
+    ``resume`` continues from an existing checkpoint in ``out_dir``; ``stop_after`` ends the run
+    after that many total steps (as an interruption would), leaving a checkpoint to resume from.
+    """
+    set_cpu_threads()
+    dev = pick_device(device)
+    out = Path(out_dir)
+    path = out / CHECKPOINT
+    tc = cfg.train
+    seed_everything(tc.seed)
+    episodes = load_or_collect(cfg.data, "train", progress=progress)
+    sampler = ClipSampler(episodes, cfg.model.history, cfg.model.frameskip, seed=tc.seed)
+    model = LeWM(cfg.model, num_proj=tc.num_proj).to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tc.warmup, tc.steps))
+    sig_gen = torch.Generator(device=dev).manual_seed(tc.seed + 1)
+    step, history = 0, []
+
+    if resume and path.exists():
+        ckpt = load_checkpoint(path, dev)
+        if ckpt["config"] != cfg.to_dict():
+            raise ValueError(f"{path} was trained with another configuration; use a new --out folder")
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        torch.set_rng_state(ckpt["torch_rng"].cpu())
+        sig_gen.set_state(ckpt["sigreg_rng"].to(sig_gen.get_state().device))
+        sampler.set_state(ckpt["sampler_rng"])
+        sampler.stats = ActionStats.from_dict(ckpt["action_stats"])
+        step, history = ckpt["step"], list(ckpt["history"])
+
+    def checkpoint() -> None:
+        save_checkpoint(
+            path, model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+            step=step, config=cfg.to_dict(), action_stats=sampler.stats.to_dict(), history=history,
+            torch_rng=torch.get_rng_state(), sigreg_rng=sig_gen.get_state(), sampler_rng=sampler.state(),
+        )
+
+    end = tc.steps if stop_after is None else min(tc.steps, stop_after)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    model.train()
+    t0 = time.perf_counter()
+    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not progress, initial=step, total=end)
+    while step < end:
+        frames, actions = sampler.sample(tc.batch)
+        frames, actions = frames.to(dev, non_blocking=True), actions.to(dev, non_blocking=True)
+        with autocast:
+            out = model.loss(frames, actions, lam=tc.lam, generator=sig_gen)
+        if not torch.isfinite(out["loss"]):
+            bad = {k: float(v) for k, v in out.items()}
+            raise FloatingPointError(
+                f"loss is not finite at step {step} ({bad}); stopped without updating. "
+                f"The last good checkpoint is {path if path.exists() else 'not written yet'}; "
+                "lower the learning rate or check the data."
+            )
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+        opt.step()
+        sched.step()
+        step += 1  # steps done
+        history.append({"step": step} | {k: float(v.detach()) for k, v in out.items()})
+        bar.update(1)
+        bar.set_postfix(pred=f"{history[-1]['pred']:.4f}", sigreg=f"{history[-1]['sigreg']:.2f}")
+        if step % tc.checkpoint_every == 0 or step == end:
+            checkpoint()
+    bar.close()
+    if not path.exists():
+        checkpoint()
+    return TrainResult(model.eval(), sampler.stats, path, history, time.perf_counter() - t0)
+
+
+def effective_rank(z: torch.Tensor) -> float:
+    """exp(entropy of the normalised singular values) of latents (N, D): 1 = collapsed to a line."""
+    s = torch.linalg.svdvals(z - z.mean(0))
+    p = s / s.sum().clamp_min(1e-12)
+    return float(torch.exp(-(p * torch.log(p.clamp_min(1e-12))).sum()))
+
+
+def latent_stats(model: LeWM, frames: np.ndarray, batch: int = 512) -> torch.Tensor:
+    """Encode uint8 frames (N, H, W, 3) in eval mode -> latents (N, D)."""
+    from .data import frames_to_tensor
+
+    model.eval()
+    dev = next(model.parameters()).device
+    with torch.inference_mode():
+        return torch.cat([model.encode(frames_to_tensor(frames[i : i + batch]).to(dev))
+                          for i in range(0, len(frames), batch)]).cpu()

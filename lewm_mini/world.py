@@ -1,0 +1,292 @@
+"""The Two-Room world: a procedural pixel navigation task, after LeWM's released Two-Room.
+
+Geometry is given at the released 224 px scale and scaled to ``size`` (64 by default): a white
+square with a black border, a vertical black wall with one door, and a red Gaussian blob for the
+agent. An action in [-1, 1]^2 moves the agent by ``speed * action`` pixels (no inertia); the
+agent is clamped to the inner area and cannot enter the wall except through the door.
+
+Two forms share one set of numpy functions:
+
+- ``BatchedTwoRoom`` steps and renders N worlds at once (fast data collection, batched MPC).
+- ``TwoRoomEnv`` is the single-world ``gymnasium.Env`` (registered as ``LeWM/TwoRoom-v0``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+ENV_ID = "LeWM/TwoRoom-v0"
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Two-Room layout in pixels at image size ``size`` (released values are for 224 px)."""
+
+    size: int = 64
+
+    @property
+    def scale(self) -> float:
+        return self.size / 224.0
+
+    @property
+    def border(self) -> float:  # inner area starts here
+        return 14 * self.scale
+
+    @property
+    def wall(self) -> tuple[float, float]:  # x span of the wall
+        return 107 * self.scale, 117 * self.scale
+
+    @property
+    def door(self) -> tuple[float, float]:  # y span of the opening
+        return 35 * self.scale, 63 * self.scale
+
+    @property
+    def blob_sigma(self) -> float:
+        return 7 * self.scale
+
+    @property
+    def speed(self) -> float:  # pixels per step at |action| = 1
+        return 5 * self.scale
+
+    @property
+    def success_radius(self) -> float:
+        return 16 * self.scale
+
+    @property
+    def lo(self) -> float:
+        return self.border
+
+    @property
+    def hi(self) -> float:
+        return self.size - self.border
+
+    @property
+    def door_center(self) -> np.ndarray:
+        return np.array([sum(self.wall) / 2, sum(self.door) / 2], dtype=np.float32)
+
+
+# ----------------------------------------------------------------------------- physics
+
+
+def in_wall(pos: np.ndarray, geo: Geometry) -> np.ndarray:
+    """True where a position (..., 2) lies inside the wall (in its x span, outside the door)."""
+    x, y = pos[..., 0], pos[..., 1]
+    in_x = (x >= geo.wall[0]) & (x <= geo.wall[1])
+    in_door = (y >= geo.door[0]) & (y <= geo.door[1])
+    return in_x & ~in_door
+
+
+def room_of(pos: np.ndarray, geo: Geometry) -> np.ndarray:
+    """0 for the left room, 1 for the right room, per position (..., 2)."""
+    return (pos[..., 0] >= geo.door_center[0]).astype(np.int64)
+
+
+def check_actions(actions: np.ndarray, n: int | None = None) -> np.ndarray:
+    """Validate a batch of actions (N, 2): finite, in [-1, 1]. Returns float32."""
+    a = np.asarray(actions, dtype=np.float32)
+    want = (n, 2) if n is not None else "(N, 2)"
+    if a.ndim != 2 or a.shape[1] != 2 or (n is not None and a.shape[0] != n):
+        raise ValueError(f"action must have shape {want}, got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("action contains NaN or inf")
+    if np.abs(a).max(initial=0.0) > 1.0 + 1e-5:
+        raise ValueError(f"action must lie in [-1, 1], got max |a| = {np.abs(a).max():.3f}")
+    return np.clip(a, -1.0, 1.0)
+
+
+def step_positions(pos: np.ndarray, actions: np.ndarray, geo: Geometry) -> np.ndarray:
+    """Move N agents (N, 2) by actions (N, 2) with clamping and wall collisions.
+
+    The agent's move is tried whole, then its y part alone, then its x part alone, and the first
+    that does not end inside the wall is taken (so the agent slides along the wall). A step is
+    shorter than the wall is thick, so it can never jump across the wall.
+    """
+    new = np.clip(pos + geo.speed * actions, geo.lo, geo.hi).astype(np.float32)
+    only_y = np.stack([pos[:, 0], new[:, 1]], axis=1)
+    only_x = np.stack([new[:, 0], pos[:, 1]], axis=1)
+    out = pos.copy()
+    for cand in (only_x, only_y, new):  # later candidates take priority
+        ok = ~in_wall(cand, geo)
+        out = np.where(ok[:, None], cand, out)
+    return out
+
+
+def sample_free_positions(rng: np.random.Generator, n: int, geo: Geometry, room: np.ndarray | None = None) -> np.ndarray:
+    """Uniform positions (n, 2) in the inner area, outside the wall; optionally inside given rooms (n,)."""
+    out = np.empty((n, 2), dtype=np.float32)
+    todo = np.arange(n)
+    while todo.size:
+        cand = rng.uniform(geo.lo, geo.hi, size=(todo.size, 2)).astype(np.float32)
+        ok = ~in_wall(cand, geo)
+        if room is not None:
+            ok &= room_of(cand, geo) == room[todo]
+        out[todo[ok]] = cand[ok]
+        todo = todo[~ok]
+    return out
+
+
+def random_start_goal_in_rooms(rng: np.random.Generator, n: int, geo: Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """n (start, goal) pairs (n, 2) each: start anywhere in a random room, goal in the other one."""
+    room = rng.integers(0, 2, n)
+    return sample_free_positions(rng, n, geo, room), sample_free_positions(rng, n, geo, 1 - room)
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def background(geo: Geometry) -> np.ndarray:
+    """The static scene (H, W, 3) float32 in [0, 1]: white floor, black border and wall."""
+    c = np.arange(geo.size, dtype=np.float32) + 0.5  # pixel centres
+    inner = (c >= geo.lo) & (c <= geo.hi)
+    img = np.outer(inner, inner).astype(np.float32)  # [y, x]
+    wall_x = (c >= geo.wall[0]) & (c <= geo.wall[1])
+    door_y = (c >= geo.door[0]) & (c <= geo.door[1])
+    img[np.ix_(~door_y, wall_x)] = 0.0
+    return np.repeat(img[:, :, None], 3, axis=2)
+
+
+def render(pos: np.ndarray, geo: Geometry, bg: np.ndarray | None = None) -> np.ndarray:
+    """Render agents at positions (N, 2) as uint8 frames (N, H, W, 3).
+
+    The agent is a red Gaussian blob: each pixel is blended towards pure red by
+    w = exp(-d^2 / 2 sigma^2). Beyond 4 sigma, w * 255 < 0.1 cannot change a uint8 pixel, so only a
+    small window around each agent is blended; the rest is a copy of the background.
+    ``bg`` may be one shared (H, W, 3) float image in [0, 1] or one per world (N, H, W, 3).
+    """
+    pos = np.asarray(pos, dtype=np.float32).reshape(-1, 2)
+    n, size = pos.shape[0], geo.size
+    bg = background(geo) if bg is None else np.asarray(bg, dtype=np.float32)
+    bg_u8 = (bg * 255.0 + 0.5).astype(np.uint8)
+    out = np.empty((n, size, size, 3), dtype=np.uint8)
+    out[:] = bg_u8
+    half = int(np.ceil(4 * geo.blob_sigma))
+    k = min(2 * half + 1, size)
+    x0 = np.clip(np.floor(pos[:, 0]).astype(np.int64) - half, 0, size - k)  # window corners (N,)
+    y0 = np.clip(np.floor(pos[:, 1]).astype(np.int64) - half, 0, size - k)
+    xs = x0[:, None] + np.arange(k)  # (N, k) pixel columns
+    ys = y0[:, None] + np.arange(k)  # (N, k) pixel rows
+    g = -0.5 / geo.blob_sigma**2
+    gx = np.exp(g * (xs + 0.5 - pos[:, :1]) ** 2)
+    gy = np.exp(g * (ys + 0.5 - pos[:, 1:]) ** 2)
+    w = (gy[:, :, None] * gx[:, None, :])[..., None]  # (N, k, k, 1)
+    idx = (np.arange(n)[:, None, None], ys[:, :, None], xs[:, None, :])
+    patch = bg[idx[1:]] if bg.ndim == 3 else bg[idx]  # (N, k, k, 3)
+    patch = patch * (1.0 - w)
+    patch[..., 0] += w[..., 0]
+    out[idx] = patch * 255.0 + 0.5
+    return out
+
+
+# ----------------------------------------------------------------------------- batched world
+
+
+class BatchedTwoRoom:
+    """N Two-Room worlds stepped and rendered together in numpy.
+
+    State: ``pos`` (N, 2) agent centres in pixels, ``goal`` (N, 2). All methods are vectorised.
+    """
+
+    def __init__(self, n: int, size: int = 64, seed: int | None = None):
+        self.geo = Geometry(size)
+        self.n = n
+        self.rng = np.random.default_rng(seed)
+        self.pos = sample_free_positions(self.rng, n, self.geo)
+        self.goal = sample_free_positions(self.rng, n, self.geo)
+        self._bg = background(self.geo)
+
+    def reset(self, start: np.ndarray | None = None, goal: np.ndarray | None = None) -> np.ndarray:
+        """Place agents (random free positions when not given) and return frames (N, H, W, 3)."""
+        self.pos = self._checked(start) if start is not None else sample_free_positions(self.rng, self.n, self.geo)
+        self.goal = self._checked(goal) if goal is not None else sample_free_positions(self.rng, self.n, self.geo)
+        return self.render()
+
+    def _checked(self, p: np.ndarray) -> np.ndarray:
+        p = np.asarray(p, dtype=np.float32)
+        if p.shape != (self.n, 2):
+            raise ValueError(f"positions must have shape ({self.n}, 2), got {p.shape}")
+        if in_wall(p, self.geo).any():
+            raise ValueError("a position lies inside the wall")
+        return np.clip(p, self.geo.lo, self.geo.hi)
+
+    def step(self, actions: np.ndarray) -> np.ndarray:
+        """Apply actions (N, 2) in [-1, 1]; returns the new positions (N, 2)."""
+        self.pos = step_positions(self.pos, check_actions(actions, self.n), self.geo)
+        return self.pos
+
+    def render(self, pos: np.ndarray | None = None) -> np.ndarray:
+        return render(self.pos if pos is None else pos, self.geo, self._bg)
+
+    def goal_frames(self) -> np.ndarray:
+        """The goal as LeWM gives it: an image of the agent standing at the goal (N, H, W, 3)."""
+        return render(self.goal, self.geo, self._bg)
+
+    def distance_to_goal(self) -> np.ndarray:
+        return np.linalg.norm(self.pos - self.goal, axis=1)
+
+    def success(self) -> np.ndarray:
+        return self.distance_to_goal() <= self.geo.success_radius
+
+
+# ----------------------------------------------------------------------------- gymnasium
+
+
+class TwoRoomEnv(gym.Env):
+    """Single Two-Room world with the Gymnasium API.
+
+    Observation: uint8 RGB frame (size, size, 3). Action: float32 (2,) in [-1, 1].
+    ``reset(options={"start": (x, y), "goal": (x, y)})`` fixes the layout; ``info["goal_image"]``
+    is the goal frame. Reward is 1 on reaching the goal (which terminates), 0 otherwise.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 10}
+
+    def __init__(self, size: int = 64, max_steps: int = 100, render_mode: str | None = "rgb_array"):
+        self.world = BatchedTwoRoom(1, size)
+        self.max_steps = max_steps
+        self.render_mode = render_mode
+        self.observation_space = gym.spaces.Box(0, 255, (size, size, 3), dtype=np.uint8)
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (2,), dtype=np.float32)
+        self.t = 0
+
+    def _info(self) -> dict:
+        return {
+            "pos": self.world.pos[0].copy(),
+            "goal": self.world.goal[0].copy(),
+            "distance": float(self.world.distance_to_goal()[0]),
+            "is_success": bool(self.world.success()[0]),
+        }
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.world.rng = self.np_random
+        options = options or {}
+        start = options.get("start")
+        goal = options.get("goal")
+        self.world.reset(
+            None if start is None else np.asarray(start, np.float32)[None],
+            None if goal is None else np.asarray(goal, np.float32)[None],
+        )
+        self.t = 0
+        info = self._info() | {"goal_image": self.world.goal_frames()[0]}
+        return self.world.render()[0], info
+
+    def step(self, action):
+        a = np.asarray(action, dtype=np.float32)
+        if a.shape != (2,):
+            raise ValueError(f"action must have shape (2,), got {a.shape}")
+        self.world.step(a[None])
+        self.t += 1
+        info = self._info()
+        terminated = info["is_success"]
+        truncated = self.t >= self.max_steps
+        return self.world.render()[0], float(terminated), terminated, truncated, info
+
+    def render(self):
+        return self.world.render()[0]
+
+
+if ENV_ID not in gym.registry:
+    gym.register(id=ENV_ID, entry_point=TwoRoomEnv)
