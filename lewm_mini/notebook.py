@@ -1,0 +1,36 @@
+"""Helpers for the course notebooks: one setup call, and a few shared plots.
+
+Notebooks call ``setup()`` in their single setup cell; it seeds everything, picks the device and
+the size profile (LEWM_PROFILE = ci | cpu | gpu, else from the hardware) and prints them.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import torch
+
+from .config import Config, cache_dir, get_config, pick_device, seed_everything, set_cpu_threads
+
+REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # Colab installs lewm_mini from here
+
+
+def setup(seed: int = 0, profile: str | None = None) -> tuple[Config, torch.device]:
+    """Seed, choose device and profile, print them; returns (config, device)."""
+    seed_everything(seed)
+    set_cpu_threads()
+    cfg = get_config(profile)
+    device = pick_device()
+    if os.environ.get("LEWM_QUIET"):
+        warnings.filterwarnings("ignore")
+    print(f"profile={cfg.profile}  device={device}  torch={torch.__version__}  threads={torch.get_num_threads()}  "
+          f"seed={seed}  cache={cache_dir()}")
+    return cfg, device
+
+
+def expect(seconds_ci: float, seconds_cpu: float, seconds_gpu: float, profile: str) -> None:
+    """Print the expected wall time of the next long cell for the current profile."""
+    t = {"ci": seconds_ci, "cpu": seconds_cpu, "gpu": seconds_gpu}[profile]
+    print(f"[{profile} profile] expected wall time: about {t:.0f} s" if t < 120 else
+          f"[{profile} profile] expected wall time: about {t / 60:.0f} min")
