@@ -165,6 +165,6 @@ def cache_dir() -> Path:
 
 
 def set_cpu_threads() -> None:
-    """Use all physical cores for intra-op work and one inter-op thread (small models, CPU)."""
-    if not torch.cuda.is_available():
+    """On CPU use every core for intra-op work, unless OMP_NUM_THREADS says otherwise."""
+    if not torch.cuda.is_available() and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(max(1, os.cpu_count() or 1))

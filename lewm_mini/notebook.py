@@ -34,3 +34,24 @@ def expect(seconds_ci: float, seconds_cpu: float, seconds_gpu: float, profile: s
     t = {"ci": seconds_ci, "cpu": seconds_cpu, "gpu": seconds_gpu}[profile]
     print(f"[{profile} profile] expected wall time: about {t:.0f} s" if t < 120 else
           f"[{profile} profile] expected wall time: about {t / 60:.0f} min")
+
+
+def trained_model(cfg: Config, progress: bool = True):
+    """A model trained with ``cfg``, reused from the cache when an earlier chapter already trained it.
+
+    Checkpoints live in ``cache_dir()/models/<profile>-<hash of the config>/``; an interrupted run
+    resumes. Returns (model in eval mode, ActionStats).
+    """
+    import hashlib
+    import json
+
+    from .train import CHECKPOINT, load_checkpoint, load_model, train
+
+    key = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
+    folder = cache_dir() / "models" / f"{cfg.profile}-{key}"
+    path = folder / CHECKPOINT
+    if path.exists() and load_checkpoint(path)["step"] >= cfg.train.steps:
+        model, stats, _ = load_model(path, pick_device())
+        return model, stats
+    result = train(cfg, folder, resume=True, progress=progress)
+    return result.model, result.stats
