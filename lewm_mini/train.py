@@ -129,7 +129,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         with autocast:
             out = model.loss(frames, actions, lam=tc.lam, generator=sig_gen)
         if not torch.isfinite(out["loss"]):
-            bad = {k: float(v) for k, v in out.items()}
+            bad = {k: float(v.detach()) for k, v in out.items()}
             raise FloatingPointError(
                 f"loss is not finite at step {step} ({bad}); stopped without updating. "
                 f"The last good checkpoint is {path if path.exists() else 'not written yet'}; "

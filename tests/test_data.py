@@ -1,0 +1,101 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from lewm_mini.config import DataConfig
+from lewm_mini.data import (ActionStats, ClipSampler, collect, config_hash, frames_to_tensor, heuristic_actions,
+                            load_or_collect)
+from lewm_mini.world import Geometry, in_wall, render
+
+CFG = DataConfig(episodes=12, steps=30)
+
+
+def test_collect_shapes_and_consistency():
+    eps = collect(CFG, progress=False)
+    assert eps.frames.shape == (12, 31, 64, 64, 3) and eps.frames.dtype == np.uint8
+    assert eps.actions.shape == (12, 30, 2) and eps.pos.shape == (12, 31, 2)
+    assert np.abs(eps.actions).max() <= 1.0
+    assert not in_wall(eps.pos, Geometry(64)).any()
+    assert (render(eps.pos[3], Geometry(64)) == eps.frames[3]).all()  # frames show the stored positions
+
+
+def test_collect_is_seeded():
+    a, b = collect(CFG, progress=False), collect(CFG, progress=False)
+    c = collect(dataclasses.replace(CFG, seed=1), progress=False)
+    assert (a.pos == b.pos).all() and not np.allclose(a.pos, c.pos)
+
+
+def test_random_policy_and_bad_policy():
+    eps = collect(dataclasses.replace(CFG, policy="random"), progress=False)
+    assert eps.actions.std() > 0.4
+    with pytest.raises(ValueError, match="policy"):
+        collect(dataclasses.replace(CFG, policy="nope"), progress=False)
+
+
+def test_heuristic_heads_for_the_door_first():
+    geo = Geometry(64)
+    pos = np.array([[10.0, 50.0]], np.float32)  # left room, far below the door
+    a = heuristic_actions(pos, np.array([[55.0, 50.0]], np.float32), geo, 0.0, np.random.default_rng(0))
+    d = geo.door_center - pos[0]
+    assert np.dot(a[0], d / np.linalg.norm(d)) > 0.99
+
+
+def test_low_noise_heuristic_reaches_more_targets_than_released_noise():
+    geo = Geometry(64)
+    reach = {}
+    for noise in (0.3, 2.0):
+        eps = collect(DataConfig(episodes=200, steps=100, noise=noise), progress=False)
+        dist = np.linalg.norm(eps.pos - eps.targets[:, None], axis=-1).min(1)
+        reach[noise] = (dist <= geo.success_radius).mean()
+    assert reach[0.3] > 0.9 and reach[0.3] > reach[2.0]
+
+
+def test_cache_reuses_and_rebuilds(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEWM_CACHE", str(tmp_path))
+    a = load_or_collect(CFG, progress=False)
+    folder = tmp_path / "data" / config_hash(CFG, CFG.seed)
+    assert (folder / "frames.npy").exists()
+    b = load_or_collect(CFG, progress=False)
+    assert isinstance(b.frames, np.memmap) and (np.asarray(b.frames) == a.frames).all()
+    (folder / "actions.npy").write_bytes(b"garbage")  # a corrupt cache file is rebuilt
+    c = load_or_collect(CFG, progress=False)
+    assert (c.actions == a.actions).all()
+    ev = load_or_collect(CFG, "eval", progress=False)  # held-out split: another seed
+    assert not np.allclose(ev.pos, a.pos)
+
+
+def test_action_blocks_round_trip():
+    raw = np.random.default_rng(0).uniform(-1, 1, (7, 10, 2)).astype(np.float32)
+    stats = ActionStats.fit(raw)
+    blocks = stats.block(raw, 5)
+    assert blocks.shape == (7, 2, 10)
+    assert blocks.reshape(-1, 5, 2).mean((0, 1)) == pytest.approx([0, 0], abs=1e-5)
+    assert np.allclose(stats.unblock(blocks, 5), raw, atol=1e-5)
+    lo, hi = stats.bounds()
+    assert np.allclose(lo * stats.std + stats.mean, -1) and np.allclose(hi * stats.std + stats.mean, 1)
+    assert blocks[0, 1, :2] == pytest.approx((raw[0, 5] - stats.mean) / stats.std)
+
+
+def test_clip_sampler_lines_up_frames_and_actions():
+    eps = collect(CFG, progress=False)
+    s = ClipSampler(eps, history=3, frameskip=5, seed=0)
+    ep, start = np.array([2, 5]), np.array([0, 7])
+    frames, actions = s.get(ep, start)
+    assert frames.shape == (2, 4, 3, 64, 64) and actions.shape == (2, 4, 10)
+    assert torch.equal(frames[1, 2], frames_to_tensor(eps.frames[5, 17]))
+    expect = (eps.actions[5, 12:17] - s.stats.mean) / s.stats.std
+    assert np.allclose(actions[1, 1].numpy(), expect.reshape(-1))
+    with pytest.raises(ValueError, match="too short"):
+        ClipSampler(eps, history=10, frameskip=5)
+
+
+@pytest.mark.parametrize("bad, exc, match", [
+    (np.zeros((2, 64, 64, 3), np.float32), TypeError, "uint8"),
+    (np.zeros((2, 64, 64), np.uint8), ValueError, "shape"),
+    (np.zeros((2, 32, 32, 3), np.uint8), ValueError, "64x64"),
+])
+def test_frames_to_tensor_rejects_bad_images(bad, exc, match):
+    with pytest.raises(exc, match=match):
+        frames_to_tensor(bad, 64)

@@ -1,0 +1,108 @@
+import dataclasses
+
+import pytest
+import torch
+
+from lewm_mini.config import get_config
+from lewm_mini.train import load_checkpoint, load_model, train
+
+
+def ci_cfg(**train_kw):
+    cfg = get_config("ci")
+    cfg.train = dataclasses.replace(cfg.train, **train_kw)
+    return cfg
+
+
+def test_train_writes_checkpoint_and_losses_fall(tmp_path):
+    cfg = ci_cfg(steps=40)
+    result = train(cfg, tmp_path, progress=False)
+    assert result.checkpoint.exists() and len(result.history) == 40
+    first = sum(h["loss"] for h in result.history[:5]) / 5
+    last = sum(h["loss"] for h in result.history[-5:]) / 5
+    assert last < first
+    model, stats, cfg2 = load_model(result.checkpoint)
+    assert not model.training and cfg2.to_dict() == cfg.to_dict()
+    for k, v in result.model.state_dict().items():
+        assert torch.equal(v, model.state_dict()[k])
+
+
+def test_resume_ends_where_an_uninterrupted_run_ends(tmp_path):
+    cfg = ci_cfg(steps=24, checkpoint_every=10)
+    full = train(cfg, tmp_path / "full", progress=False)
+    part = train(cfg, tmp_path / "part", progress=False, stop_after=10)  # "interrupted" after 10 steps
+    assert load_checkpoint(part.checkpoint)["step"] == 10
+    resumed = train(cfg, tmp_path / "part", progress=False)
+    assert [h["loss"] for h in resumed.history] == pytest.approx([h["loss"] for h in full.history], rel=1e-5)
+    for k, v in full.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[k], v, rtol=1e-5, atol=1e-6)
+
+
+def test_resume_with_another_config_is_refused(tmp_path):
+    train(ci_cfg(steps=5), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="another configuration"):
+        train(ci_cfg(steps=5, lr=0.5), tmp_path, progress=False)
+
+
+def test_nan_guard_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
+    from lewm_mini.jepa import LeWM
+
+    cfg = ci_cfg(steps=20, checkpoint_every=5)
+    real_loss, calls = LeWM.loss, {"n": 0}
+
+    def poisoned(self, *args, **kw):  # the 8th step's loss becomes NaN
+        out = real_loss(self, *args, **kw)
+        calls["n"] += 1
+        if calls["n"] == 8:
+            out["loss"] = out["loss"] * float("nan")
+        return out
+
+    monkeypatch.setattr(LeWM, "loss", poisoned)
+    with pytest.raises(FloatingPointError, match="last good checkpoint is .*checkpoint.pt"):
+        train(cfg, tmp_path, progress=False)
+    ckpt = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert ckpt["step"] == 5 and all(torch.isfinite(v).all() for v in ckpt["model"].values())
+    monkeypatch.setattr(LeWM, "loss", real_loss)
+    resumed = train(cfg, tmp_path, progress=False)  # nothing lost: the run resumes from step 5
+    assert resumed.history[-1]["step"] == 20
+
+
+def test_missing_and_corrupt_checkpoints(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        load_model(tmp_path / "nope.pt")
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="corrupt"):
+        load_model(bad)
+    torch.save({"hello": 1}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="missing"):
+        load_model(tmp_path / "other.pt")
+    result = train(ci_cfg(steps=3), tmp_path / "ok", progress=False)
+    data = result.checkpoint.read_bytes()
+    trunc = tmp_path / "trunc.pt"
+    trunc.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="corrupt"):
+        load_model(trunc)
+
+
+def test_gpu_profile_first_steps_run_on_cpu(tmp_path):
+    cfg = get_config("gpu")
+    cfg.data = dataclasses.replace(cfg.data, episodes=8, steps=25)
+    cfg.train = dataclasses.replace(cfg.train, steps=2, batch=4)
+    result = train(cfg, tmp_path, device="cpu", progress=False)
+    assert len(result.history) == 2 and all(torch.isfinite(torch.tensor(h["loss"])) for h in result.history)
+
+
+def test_profiles():
+    from lewm_mini.config import auto_profile
+
+    assert {get_config(p).profile for p in ("ci", "cpu", "gpu")} == {"ci", "cpu", "gpu"}
+    with pytest.raises(ValueError, match="profile"):
+        get_config("huge")
+    import os
+
+    old = os.environ.get("LEWM_PROFILE")
+    os.environ["LEWM_PROFILE"] = "ci"
+    try:
+        assert auto_profile() == "ci" and get_config().profile == "ci"
+    finally:
+        os.environ.pop("LEWM_PROFILE") if old is None else os.environ.__setitem__("LEWM_PROFILE", old)

@@ -1,0 +1,126 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from lewm_mini.world import (ENV_ID, BatchedTwoRoom, Geometry, TwoRoomEnv, background, in_wall, render,
+                             random_start_goal_in_rooms, room_of, step_positions)
+
+GEO = Geometry(64)
+
+
+def test_geometry_scaled_from_released_224px():
+    assert GEO.border == pytest.approx(4.0)
+    assert GEO.wall == pytest.approx((30.571, 33.429), abs=1e-3)
+    assert GEO.door == pytest.approx((10.0, 18.0))
+    assert GEO.speed == pytest.approx(1.4286, abs=1e-3)
+    assert GEO.success_radius == pytest.approx(4.571, abs=1e-3)
+
+
+actions_st = arrays(np.float32, (30, 4, 2), elements=st.floats(-1, 1, width=32))
+
+
+@settings(max_examples=60, deadline=None)
+@given(actions=actions_st, seed=st.integers(0, 2**16))
+def test_agent_never_in_wall_or_outside_border(actions, seed):
+    world = BatchedTwoRoom(4, seed=seed)
+    for a in actions:
+        pos = world.step(a)
+        assert not in_wall(pos, GEO).any()
+        assert (pos >= GEO.lo).all() and (pos <= GEO.hi).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(actions=actions_st, seed=st.integers(0, 2**16))
+def test_room_changes_only_through_the_door(actions, seed):
+    world = BatchedTwoRoom(4, seed=seed)
+    for a in actions:
+        before = world.pos.copy()
+        after = world.step(a)
+        crossed = room_of(before, GEO) != room_of(after, GEO)
+        y = np.where(crossed, after[:, 1], GEO.door[0])
+        assert ((y >= GEO.door[0]) & (y <= GEO.door[1])).all()
+
+
+def test_wall_blocks_and_door_lets_through():
+    pos = np.array([[25.0, 40.0], [25.0, 14.0]], np.float32)  # below the door / level with it
+    for _ in range(20):
+        pos = step_positions(pos, np.array([[1.0, 0.0], [1.0, 0.0]], np.float32), GEO)
+    assert pos[0, 0] < GEO.wall[0]  # blocked
+    assert pos[1, 0] > GEO.wall[1]  # went through the door
+
+
+def test_step_moves_by_speed():
+    world = BatchedTwoRoom(1, seed=0)
+    world.reset(np.array([[15.0, 40.0]]), np.array([[50.0, 40.0]]))
+    world.step(np.array([[1.0, 0.0]]))
+    assert world.pos[0] == pytest.approx([15.0 + GEO.speed, 40.0])
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.array([[np.nan, 0.0]]), "NaN"),
+    (np.array([[1.5, 0.0]]), r"\[-1, 1\]"),
+    (np.zeros((1, 3)), "shape"),
+    (np.zeros((2, 2)), "shape"),
+])
+def test_bad_actions_raise_clear_errors(bad, match):
+    world = BatchedTwoRoom(1, seed=0)
+    with pytest.raises(ValueError, match=match):
+        world.step(bad)
+
+
+def test_render_matches_full_image_gaussian_blend():
+    pos = np.random.default_rng(0).uniform(4, 60, (20, 2)).astype(np.float32)
+    frames = render(pos, GEO)
+    c = np.arange(64) + 0.5
+    k = -0.5 / GEO.blob_sigma**2
+    w = np.exp(k * (c[None, :, None] - pos[:, None, None, 1]) ** 2) * np.exp(k * (c[None, None, :] - pos[:, None, None, 0]) ** 2)
+    ref = background(GEO)[None] * (1 - w[..., None])
+    ref[..., 0] += w
+    ref = (ref * 255 + 0.5).astype(np.uint8)
+    assert np.abs(frames.astype(int) - ref).max() <= 1
+    assert frames.dtype == np.uint8 and frames.shape == (20, 64, 64, 3)
+
+
+def test_scene_layout_pixels():
+    img = render(np.array([[10.5, 50.5]]), GEO)[0]
+    assert (img[0, :, :] == 0).all() and (img[:, 0, :] == 0).all()  # border
+    assert (img[40, 31] == 0).all()  # wall
+    assert (img[14, 31] == 255).all()  # door
+    assert img[50, 10, 0] == 255 and img[50, 10, 1] < 10  # red agent centre
+
+
+def test_gymnasium_api():
+    env = gym.make(ENV_ID)
+    obs, info = env.reset(seed=3, options={"start": (10.0, 40.0), "goal": (12.0, 40.0)})
+    assert obs.shape == (64, 64, 3) and obs.dtype == np.uint8
+    assert info["goal_image"].shape == (64, 64, 3)
+    obs, reward, terminated, truncated, info = env.step(np.array([1.0, 0.0], np.float32))
+    assert terminated and reward == 1.0 and info["is_success"]
+    env2 = TwoRoomEnv(max_steps=2)
+    env2.reset(seed=0)
+    assert env2.step(env2.action_space.sample())[3] is False
+    assert env2.step(env2.action_space.sample())[3] is True
+    with pytest.raises(ValueError, match="shape"):
+        env2.step(np.zeros(3))
+
+
+def test_gym_reset_is_seeded():
+    env = TwoRoomEnv()
+    a, _ = env.reset(seed=7)
+    b, _ = env.reset(seed=7)
+    assert (a == b).all()
+
+
+def test_cross_room_pairs():
+    s, g = random_start_goal_in_rooms(np.random.default_rng(0), 100, GEO)
+    assert (room_of(s, GEO) != room_of(g, GEO)).all()
+    assert not in_wall(s, GEO).any() and not in_wall(g, GEO).any()
+
+
+def test_reset_rejects_position_in_wall():
+    world = BatchedTwoRoom(1, seed=0)
+    with pytest.raises(ValueError, match="wall"):
+        world.reset(np.array([[32.0, 40.0]]))
