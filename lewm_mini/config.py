@@ -168,3 +168,8 @@ def set_cpu_threads() -> None:
     """On CPU use every core for intra-op work, unless OMP_NUM_THREADS says otherwise."""
     if not torch.cuda.is_available() and "OMP_NUM_THREADS" not in os.environ:
         torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+
+def show_progress(progress: bool = True) -> bool:
+    """Whether to draw progress bars: asked for, and not silenced with TQDM_DISABLE=1 (CI)."""
+    return progress and os.environ.get("TQDM_DISABLE", "") in ("", "0")

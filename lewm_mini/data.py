@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .config import DataConfig, cache_dir
+from .config import DataConfig, cache_dir, show_progress
 from .world import BatchedTwoRoom, Geometry, room_of
 
 # ----------------------------------------------------------------------------- policies
@@ -68,7 +68,7 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
     frames = np.empty((n, t_max + 1, cfg.size, cfg.size, 3), np.uint8)
     pos[:, 0] = world.pos
     frames[:, 0] = world.render()
-    for t in tqdm(range(t_max), desc=f"collect {cfg.policy}", disable=not progress):
+    for t in tqdm(range(t_max), desc=f"collect {cfg.policy}", disable=not show_progress(progress)):
         if cfg.policy == "heuristic":
             a = heuristic_actions(world.pos, world.goal, world.geo, cfg.noise, rng)
         elif cfg.policy == "random":

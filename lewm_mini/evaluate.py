@@ -19,7 +19,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .cem import cem
-from .config import Config, PlanConfig
+from .config import Config, PlanConfig, show_progress
 from .data import ActionStats, collect, frames_to_tensor
 from .jepa import LeWM
 from .world import BatchedTwoRoom, Geometry, random_start_goal_in_rooms
@@ -110,7 +110,7 @@ def run_mpc(planner: Planner, tasks: Tasks, size: int, progress: bool = True) ->
     world.reset(tasks.start, tasks.goal)
     goal_frames = world.goal_frames()
     traj, success, steps = [world.pos.copy()], world.success(), 0
-    bar = tqdm(total=tasks.budget, desc=f"MPC {tasks.protocol}", disable=not progress)
+    bar = tqdm(total=tasks.budget, desc=f"MPC {tasks.protocol}", disable=not show_progress(progress))
     while steps < tasks.budget:
         actions = planner.solve(world.render(), goal_frames)  # (P, horizon * frameskip, 2)
         for a in actions.transpose(1, 0, 2)[: tasks.budget - steps]:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .config import Config, pick_device, seed_everything, set_cpu_threads
+from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress
 from .data import ActionStats, ClipSampler, load_or_collect
 from .jepa import LeWM
 
@@ -122,7 +122,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
     model.train()
     t0 = time.perf_counter()
-    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not progress, initial=step, total=end)
+    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not show_progress(progress), initial=step, total=end)
     while step < end:
         frames, actions = sampler.sample(tc.batch)
         frames, actions = frames.to(dev, non_blocking=True), actions.to(dev, non_blocking=True)
