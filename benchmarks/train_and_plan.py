@@ -19,6 +19,8 @@ import torch
 
 from lewm_mini.config import get_config
 from lewm_mini.evaluate import evaluate
+from lewm_mini.data import load_or_collect
+from lewm_mini.probe import position_probe
 from lewm_mini.train import train
 
 
@@ -45,6 +47,8 @@ def main() -> None:
         "train_steps": cfg.train.steps,
         "final": result.history[-1],
     }
+    test = load_or_collect(cfg.data, "eval")
+    report["linear_probe_position"] = position_probe(result.model, load_or_collect(cfg.data), test)
     for protocol in ("paper", "cross-room"):
         r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed)
         report[protocol] = {k: v for k, v in r.items() if k not in ("trajectories", "tasks", "success")}

@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import DataConfig, cache_dir, show_progress
-from .world import BatchedTwoRoom, Geometry, room_of
+from .world import BatchedTwoRoom, Geometry, room_of, sample_free_positions
 
 # ----------------------------------------------------------------------------- policies
 
@@ -46,7 +46,8 @@ def random_actions(n: int, rng: np.random.Generator) -> np.ndarray:
 
 @dataclass
 class Episodes:
-    """A set of episodes: frames (N, T+1, H, W, 3) uint8, actions (N, T, 2), pos (N, T+1, 2), targets (N, 2)."""
+    """A set of episodes: frames (N, T+1, H, W, 3) uint8, actions (N, T, 2), pos (N, T+1, 2), and
+    targets (N, T, 2), the heuristic's target at each step (it draws a new one on reaching it)."""
 
     frames: np.ndarray
     actions: np.ndarray
@@ -58,7 +59,11 @@ class Episodes:
 
 
 def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> Episodes:
-    """Run ``cfg.episodes`` worlds in parallel for ``cfg.steps`` steps with the configured policy."""
+    """Run ``cfg.episodes`` worlds in parallel for ``cfg.steps`` steps with the configured policy.
+
+    Episodes have a fixed length. A heuristic agent that reaches its target gets a new one, so it
+    keeps travelling instead of hovering (LeWM's released episodes end at the target instead).
+    """
     seed = cfg.seed if seed is None else seed
     rng = np.random.default_rng(seed)
     world = BatchedTwoRoom(cfg.episodes, cfg.size, seed=seed)
@@ -66,6 +71,7 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
     pos = np.empty((n, t_max + 1, 2), np.float32)
     actions = np.empty((n, t_max, 2), np.float32)
     frames = np.empty((n, t_max + 1, cfg.size, cfg.size, 3), np.uint8)
+    targets = np.empty((n, t_max, 2), np.float32)
     pos[:, 0] = world.pos
     frames[:, 0] = world.render()
     for t in tqdm(range(t_max), desc=f"collect {cfg.policy}", disable=not show_progress(progress)):
@@ -75,14 +81,18 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
             a = random_actions(n, rng)
         else:
             raise ValueError(f"unknown policy {cfg.policy!r}; use 'heuristic' or 'random'")
+        targets[:, t] = world.goal
         actions[:, t] = a
         pos[:, t + 1] = world.step(a)
         frames[:, t + 1] = world.render()
-    return Episodes(frames, actions, pos, world.goal.copy())
+        reached = world.success()
+        if reached.any():
+            world.goal[reached] = sample_free_positions(rng, int(reached.sum()), world.geo)
+    return Episodes(frames, actions, pos, targets)
 
 
 def config_hash(cfg: DataConfig, seed: int) -> str:
-    blob = json.dumps(asdict(cfg) | {"seed": seed, "version": 1}, sort_keys=True)
+    blob = json.dumps(asdict(cfg) | {"seed": seed, "version": 2}, sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
