@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress
 from .data import ActionStats, ClipSampler, load_or_collect
-from .jepa import LeWM
+from .jepa import LeWM, parameter_table
 
 CHECKPOINT = "checkpoint.pt"
 
@@ -93,6 +93,9 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     episodes = load_or_collect(cfg.data, "train", progress=progress)
     sampler = ClipSampler(episodes, cfg.model.history, cfg.model.frameskip, seed=tc.seed)
     model = LeWM(cfg.model, num_proj=tc.num_proj).to(dev)
+    if show_progress(progress):
+        sizes = ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in parameter_table(model).items())
+        print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}")
     opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tc.warmup, tc.steps))
     sig_gen = torch.Generator(device=dev).manual_seed(tc.seed + 1)
