@@ -35,6 +35,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     model, stats, cfg = load_model(args.checkpoint, args.device or "cpu")
+    for key in ("horizon", "samples", "iterations"):
+        if getattr(args, key):
+            setattr(cfg.plan, key, getattr(args, key))
     result = _public(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed, progress=not args.json))
     if args.json:
         print(json.dumps(result))
@@ -90,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--protocol", choices=list(PROTOCOLS), default="paper")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--horizon", type=int, help="CEM horizon in action blocks (default: the profile's, 5)")
+    p.add_argument("--samples", type=int, help="CEM samples per iteration (default 300)")
+    p.add_argument("--iterations", type=int, help="CEM iterations (default 30)")
     p.add_argument("--device")
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser("run", help="collect data, train, evaluate both protocols, print a table, save pictures")

@@ -61,7 +61,7 @@ class ModelConfig:
 
 @dataclass
 class TrainConfig:
-    steps: int = 3000
+    steps: int = 2500
     batch: int = 128  # clips per step
     lr: float = 1e-3
     warmup: int = 200
