@@ -1,0 +1,129 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 01 · The Two-Room world and its data (exercises)
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/exercises/01_world_and_data_exercises.ipynb)
+#
+# Three small functions from chapter 01 (`notebooks/01_world_and_data.ipynb`). Write each one where it
+# says `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or FAIL with a hint.
+#
+# **Prerequisites:** chapter 01.
+#
+# **Time:** about 30 min. Compute: CPU (2 cores, cpu profile) a few seconds; ci profile a few seconds.
+
+# %%
+import subprocess, sys
+REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # Colab installs lewm_mini from here
+if "google.colab" in sys.modules:  # never reinstalls torch: Colab's CUDA build stays
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+from lewm_mini.notebook import setup
+cfg, device = setup(seed=0)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lewm_mini.checks.ch01 import check_action_blocks, check_first_success_step, check_heuristic_actions
+from lewm_mini.world import BatchedTwoRoom, Geometry, room_of
+
+geo = Geometry(64)
+
+# %% [markdown]
+# ## Exercise 1.1 · The "door, then target" heuristic
+#
+# Write the behaviour policy that produced the released Two-Room data, for N worlds at once.
+# For each world:
+# 1. The waypoint is the door's centre `geo.door_center` if the target is in the other room
+#    (`room_of(pos, geo) != room_of(target, geo)`) **and** the agent is not yet in the door band;
+#    otherwise the waypoint is the target. The door band: `|x - door_x| <= geo.speed` and
+#    `geo.door[0] <= y <= geo.door[1]`.
+# 2. The direction is the unit vector from the agent to the waypoint (divide by
+#    `max(norm, 1e-6)` so an agent standing on its waypoint gets 0, not NaN).
+# 3. Add `noise * rng.standard_normal((N, 2))` and clip to $[-1, 1]$. Return float32.
+
+# %%
+def heuristic_actions(pos: np.ndarray, target: np.ndarray, geo: Geometry, noise: float,
+                      rng: np.random.Generator) -> np.ndarray:
+    """Actions (N, 2) of the noisy door-then-target policy for agents pos (N, 2) and targets (N, 2)."""
+    # YOUR CODE HERE
+    raise NotImplementedError("heuristic_actions")
+
+
+# %%
+check_heuristic_actions(heuristic_actions)
+
+# %% [markdown]
+# ## Exercise 1.2 · How long does it take to reach the target?
+#
+# Given positions `pos` (N, T+1, 2) of N episodes (frame 0 is the start) and their targets (N, 2),
+# return for each episode the index of the **first** frame whose distance to the target is
+# `<= radius`, or -1 when the episode never gets that close. Return an integer array (N,).
+
+# %%
+def first_success_step(pos: np.ndarray, target: np.ndarray, radius: float) -> np.ndarray:
+    """First frame index (N,) within `radius` of the target, -1 if never."""
+    # YOUR CODE HERE
+    raise NotImplementedError("first_success_step")
+
+
+# %%
+check_first_success_step(first_success_step)
+
+# %% [markdown]
+# Use it: how long do successful episodes take for three noise levels? (This cell runs your two
+# functions; it prints a note instead while they are not written yet.)
+
+# %%
+def run_heuristic(noise: float, n: int = 500, steps: int = 100, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    world = BatchedTwoRoom(n, seed=seed)
+    pos = [world.pos.copy()]
+    for _ in range(steps):
+        pos.append(world.step(heuristic_actions(world.pos, world.goal, geo, noise, rng)).copy())
+    return np.stack(pos, 1), world.goal.copy()
+
+
+try:
+    fig, ax = plt.subplots(figsize=(6, 3))
+    for noise in (0.3, 1.0, 2.0):
+        pos, goal = run_heuristic(noise)
+        first = first_success_step(pos, goal, geo.success_radius)
+        ok = first[first >= 0]
+        ax.hist(ok, bins=np.arange(0, 102, 4), alpha=0.5, label=f"noise {noise}: {len(ok) / len(first):.0%} reach, "
+                f"mean {ok.mean():.0f} steps")
+    ax.set_xlabel("steps to reach the target")
+    ax.legend(fontsize=8)
+    plt.show()
+except NotImplementedError as err:
+    plt.close("all")
+    print(f"(write {err} first)")
+
+# %% [markdown]
+# ## Exercise 1.3 · Frameskip action blocks
+#
+# Turn raw actions (..., K * frameskip, 2) into z-scored action blocks (..., K, 2 * frameskip):
+# standardise each component with the dataset's `mean` (2,) and `std` (2,), then group every
+# `frameskip` consecutive actions into one vector ordered $(x_1, y_1, x_2, y_2, \dots)$.
+# Leading dimensions (episodes, batch) must be kept.
+
+# %%
+def action_blocks(raw: np.ndarray, mean: np.ndarray, std: np.ndarray, frameskip: int) -> np.ndarray:
+    """Raw actions (..., K * frameskip, 2) -> z-scored blocks (..., K, 2 * frameskip)."""
+    # YOUR CODE HERE
+    raise NotImplementedError("action_blocks")
+
+
+# %%
+check_action_blocks(action_blocks)
+
+# %% [markdown]
+# **Going further.** `lewm_mini.data.ActionStats.unblock` inverts the blocking and clips back to
+# $[-1, 1]$. Why does the planner need the clip, when the data never leaves $[-1, 1]$?

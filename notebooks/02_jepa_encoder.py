@@ -1,0 +1,670 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+# ---
+
+# %% [markdown]
+# # 02 · From pixels to one latent: the JEPA encoder
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/02_jepa_encoder.ipynb)
+#
+# LeWorldModel never predicts pixels. It maps each frame to **one latent vector** and predicts the
+# next latent. This chapter builds that map (encoder, then projector) and then measures, on the
+# same data, what the choice "predict latents, not pixels" buys you.
+#
+# **What you build:** a strided CNN encoder and a small Vision Transformer with a CLS token, inline;
+# the projector (Linear, BatchNorm, GELU, Linear); an experiment showing why that BatchNorm matters for
+# SIGReg; and a head-to-head of a pixel autoencoder against a small JEPA (LeWM) on clean frames and on
+# frames with a distracting background, scored by a linear probe of the agent's position.
+#
+# **Objectives.** After this chapter you can
+# - follow a 64x64 frame through a CNN and through a ViT down to a single vector, with every shape;
+# - explain what the CLS token is and why one token per frame makes planning cheap;
+# - explain why the projector's BatchNorm (not the encoder's LayerNorm) lets SIGReg shape the latents,
+#   and why BatchNorm forces eval mode at planning time;
+# - say, with measured numbers, where a pixel-reconstruction objective spends its capacity.
+#
+# **Prerequisites:** chapter 01 (the world and its data); PyTorch basics (`nn.Module`, a training loop).
+#
+# **Time:** reading about 50 min. Compute: CPU (2 cores, cpu profile) about 4 min measured, most of
+# it in section 5; ci profile about 20 s.
+
+# %%
+import subprocess, sys
+REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # Colab installs lewm_mini from here
+if "google.colab" in sys.modules:  # never reinstalls torch: Colab's CUDA build stays
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+from lewm_mini.notebook import setup
+cfg, device = setup(seed=0)
+
+# %%
+import time
+from dataclasses import replace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lewm_mini.data import ActionStats, frames_to_tensor, load_or_collect
+from lewm_mini.notebook import expect
+from lewm_mini.sigreg import SIGReg
+from lewm_mini.world import Geometry, background, render, sample_free_positions
+
+T0 = time.perf_counter()
+plt.rcParams["figure.dpi"] = 90
+geo = Geometry(cfg.model.image_size)
+SIZE = geo.size
+rng = np.random.default_rng(0)
+
+# %% [markdown]
+# ## 1. A frame as a tensor
+#
+# Frames are stored as uint8 (H, W, 3). Networks want float (3, H, W). One function,
+# `frames_to_tensor`, does this for training frames, current frames and goal frames alike: a goal that
+# goes through different preprocessing than the training data is a classic silent planning bug.
+
+# %%
+pos8 = sample_free_positions(rng, 8, geo)
+frames8 = render(pos8, geo)  # (8, 64, 64, 3) uint8
+x8 = frames_to_tensor(frames8)  # (8, 3, 64, 64) float in [0, 1]
+print("uint8 frames", frames8.shape, "->", tuple(x8.shape), x8.dtype, f"range [{x8.min():.0f}, {x8.max():.0f}]")
+print(f"pixels per frame: {x8[0].numel()}; the state they show: 2 numbers (x, y)")
+
+# %% [markdown]
+# 12,288 numbers to describe 2. The encoder's job is to find the 2 inside the 12,288 without ever
+# being told what they are.
+
+# %% [markdown]
+# ## 2. A CNN encoder, built inline
+#
+# On CPU we use a small convolutional network (the paper reports that a ResNet-18 works about as well
+# as its ViT: the method does not depend much on the encoder). Each stage is a 4x4 convolution with
+# stride 2, which halves the height and width, followed by GELU. After four stages the 64x64 image is a
+# 4x4 grid; we flatten it (keeping *where* things are, which is what Two-Room is about), map it
+# linearly to `width` numbers and finish with a LayerNorm, as the ViT does.
+
+# %%
+class CNNEncoder(nn.Module):
+    """(N, 3, S, S) -> (N, width): strided 4x4 convs, flatten, Linear, LayerNorm."""
+
+    def __init__(self, image_size: int, channels: tuple[int, ...], width: int):
+        super().__init__()
+        layers, c_in = [], 3
+        for c in channels:
+            layers += [nn.Conv2d(c_in, c, kernel_size=4, stride=2, padding=1), nn.GELU()]
+            c_in = c
+        self.conv = nn.Sequential(*layers)
+        grid = image_size // 2 ** len(channels)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(c_in * grid * grid, width), nn.LayerNorm(width))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv(x))
+
+
+torch.manual_seed(0)
+cnn = CNNEncoder(SIZE, cfg.model.channels, cfg.model.enc_width)
+h = x8
+print(f"{'input':>12s}  {tuple(h.shape)}")
+for layer in [*cnn.conv, *cnn.head]:
+    h = layer(h)
+    if not isinstance(layer, nn.GELU):
+        print(f"{layer.__class__.__name__:>12s}  {tuple(h.shape)}")
+print(f"CNN encoder parameters: {sum(p.numel() for p in cnn.parameters()):,}")
+
+# %%
+with torch.no_grad():
+    fmap = cnn.conv[:2](x8[:1])[0]  # first stage, after GELU: (channels[0], 32, 32)
+fig, axes = plt.subplots(1, 7, figsize=(13, 2.2))
+axes[0].imshow(frames8[0]), axes[0].set_title("frame")
+for k, ax in enumerate(axes[1:]):
+    ax.imshow(fmap[k], cmap="gray"), ax.set_title(f"channel {k}", fontsize=9)
+for ax in axes:
+    ax.axis("off")
+plt.suptitle("First-stage feature maps of an untrained CNN (32x32): edges of walls and blob already show")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. A Vision Transformer: patches, tokens and the CLS token
+#
+# LeWM's encoder is a ViT-Tiny (224x224 frames, 14x14 patches, width 192, 12 layers). A ViT:
+# 1. cuts the frame into non-overlapping patches (here 8x8: an 8x8 grid of 64 patches);
+# 2. maps every patch linearly to a `width`-d **token** (a Conv2d with kernel = stride = patch does
+#    exactly this; **Exercise 2.1** proves it);
+# 3. prepends one extra learned token, **CLS**, and adds a learned position embedding to every token;
+# 4. runs transformer blocks (self-attention lets every token look at every other);
+# 5. keeps only the CLS token's output: the whole frame summarised in one vector.
+
+# %%
+P = cfg.model.patch
+fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6), gridspec_kw={"width_ratios": [1, 1.25]})
+axes[0].imshow(frames8[0], extent=(0, SIZE, SIZE, 0))
+for k in range(0, SIZE + 1, P):
+    axes[0].axhline(k, color="tab:blue", lw=0.6), axes[0].axvline(k, color="tab:blue", lw=0.6)
+axes[0].set_title(f"{(SIZE // P) ** 2} patches of {P}x{P}")
+axes[0].axis("off")
+n_side = SIZE // P
+tokens_img = np.ones((n_side, n_side + 2, 3))
+tokens_img[:, 2:] = 0.85
+tokens_img[0, 0] = (0.9, 0.6, 0.1)
+axes[1].imshow(tokens_img)
+axes[1].text(0, 0, "CLS", ha="center", va="center", fontsize=7)
+axes[1].set_title("tokens: CLS + one per patch -> keep CLS")
+axes[1].axis("off")
+plt.tight_layout()
+plt.show()
+
+# %%
+class ViTEncoder(nn.Module):
+    """(N, 3, S, S) -> (N, width): the CLS token's output after pre-norm transformer blocks."""
+
+    def __init__(self, image_size: int, patch: int, width: int, depth: int, heads: int):
+        super().__init__()
+        n_tokens = (image_size // patch) ** 2
+        self.patchify = nn.Conv2d(3, width, kernel_size=patch, stride=patch)  # one linear map per patch
+        self.cls = nn.Parameter(torch.zeros(1, 1, width))
+        self.pos = nn.Parameter(torch.randn(1, n_tokens + 1, width) * 0.02)
+        layer = nn.TransformerEncoderLayer(width, heads, 4 * width, dropout=0.0, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        tokens = self.patchify(x).flatten(2).transpose(1, 2)  # (N, n_patches, width)
+        cls = self.cls.expand(len(x), -1, -1)  # the same learned token for every frame
+        tokens = torch.cat([cls, tokens], dim=1) + self.pos  # (N, 1 + n_patches, width)
+        return self.norm(self.blocks(tokens))[:, 0]  # keep the CLS token only
+
+
+# On CPU a small ViT for the demo; the gpu profile uses the configured (ViT-Tiny-like) one.
+VIT = ((cfg.model.enc_width, cfg.model.enc_depth, cfg.model.enc_heads) if cfg.model.encoder == "vit" else (64, 2, 2))
+torch.manual_seed(0)
+vit = ViTEncoder(SIZE, P, *VIT)
+with torch.no_grad():
+    tok = vit.patchify(x8).flatten(2).transpose(1, 2)
+    print(f"patch tokens {tuple(tok.shape)} -> with CLS {(tok.shape[0], tok.shape[1] + 1, tok.shape[2])} "
+          f"-> encoder output {tuple(vit(x8).shape)}")
+print(f"our ViT (width {VIT[0]}, depth {VIT[1]}): {sum(p.numel() for p in vit.parameters()):,} parameters")
+paper_vit = ViTEncoder(224, 14, 192, 12, 3)
+print(f"paper's ViT-Tiny (224 px, patch 14, width 192, depth 12): {sum(p.numel() for p in paper_vit.parameters()):,}")
+del paper_vit
+
+# %% [markdown]
+# **Why one token per frame matters.** The predictor attends over the history of frames. With one
+# token per frame, a history of 3 frames is 3 tokens. DINO-WM, which plans with frozen DINOv2 patch
+# features, carries about 196 tokens of 384 numbers per frame. Attention cost grows with the square
+# of the number of tokens, and the planner calls the predictor thousands of times per decision:
+
+# %%
+hist = 3
+for name, tokens_per_frame, dim in (("LeWM (CLS only)", 1, 192), ("DINO-WM (patches)", 196, 384)):
+    n = hist * tokens_per_frame
+    print(f"{name:20s} {n:4d} tokens per history, {n * dim:7,d} numbers, {n * n:7,d} attention pairs")
+print("the paper measures 0.98 s vs 47 s for one full CEM plan on the same GPU (the '48x faster' claim)")
+
+# %% [markdown]
+# **Think.** The CLS token starts identical for every frame. How does it end up different for two
+# different frames? (Hint: which operation lets it read the patch tokens?)
+
+# %% [markdown]
+# ## 4. The projector, and why its BatchNorm matters for SIGReg
+#
+# Both encoders end in a **LayerNorm**: each output vector is standardised *on its own* (mean 0 and
+# variance 1 across its features). LeWM then applies a small MLP, the **projector**:
+# Linear -> **BatchNorm1d** -> GELU -> Linear. BatchNorm standardises each feature *across the batch*.
+#
+# The latents $z$ are what SIGReg (the next chapter) regularises: it measures how far the batch of latents is
+# from an isotropic Gaussian $\mathcal{N}(0, I)$. Here we use it as a black box: about 1 for Gaussian
+# latents, about $0.4 \times B$ for collapsed ones (every frame mapped to the same point).
+
+# %%
+class Projector(nn.Module):
+    """(..., d_in) -> (..., d_out): Linear, BatchNorm1d, GELU, Linear (leading dims flattened for BatchNorm)."""
+
+    def __init__(self, d_in: int, hidden: int, d_out: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d_in, hidden), nn.BatchNorm1d(hidden), nn.GELU(), nn.Linear(hidden, d_out))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        lead = x.shape[:-1]
+        return self.net(x.reshape(-1, x.shape[-1])).reshape(*lead, -1)
+
+
+# %% [markdown]
+# First a measurement on an untrained encoder. Two frames of Two-Room differ in a few dozen pixels out
+# of 4,096, so at initialisation the encoder maps all frames to nearly the same vector:
+
+# %%
+N_FEAT = 512
+feat_pos = sample_free_positions(rng, N_FEAT, geo)
+with torch.no_grad():
+    feats = cnn(frames_to_tensor(render(feat_pos, geo)))  # (N, width), LayerNorm output
+cos = F.cosine_similarity(feats[:, None], feats[None], dim=-1)
+print(f"LayerNorm output: per-vector mean {feats.mean(1).abs().max():.1e}, per-vector std {feats.std(1, unbiased=False).mean():.3f}")
+print(f"mean cosine similarity between the latents of two different frames: {cos[~torch.eye(N_FEAT, dtype=bool)].mean():.4f}")
+print(f"spread across frames (std per feature, averaged): {feats.std(0).mean():.4f}   vs   size of each vector: 1.0 per feature")
+
+sig = SIGReg(num_proj=cfg.train.num_proj)
+gen = torch.Generator().manual_seed(0)
+D, B = cfg.model.latent, 128
+print(f"SIGReg at D={D}, B={B}: N(0, I) sample {sig(torch.randn(B, D), generator=gen):.2f}, "
+      f"collapsed (zeros) {sig(torch.zeros(B, D), generator=gen):.1f}")
+
+# %% [markdown]
+# Now the experiment. Keep the untrained encoder's features fixed and train only a head on top of
+# them to minimise SIGReg alone, with three heads of the same size:
+# - **LayerNorm head**: Linear, GELU, Linear, LayerNorm (what you get if the latent is a LayerNorm output);
+# - **plain MLP head**: Linear, GELU, Linear (no normalisation at all);
+# - **the projector**: Linear, BatchNorm1d, GELU, Linear.
+
+# %%
+HEAD_STEPS = {"ci": 40, "cpu": 300, "gpu": 300}[cfg.profile]
+expect(2, 12, 10, cfg.profile)
+
+
+def make_head(kind: str) -> nn.Module:
+    d_in, hid = cfg.model.enc_width, cfg.model.proj_hidden
+    if kind == "LayerNorm head":
+        return nn.Sequential(nn.Linear(d_in, hid), nn.GELU(), nn.Linear(hid, D), nn.LayerNorm(D))
+    if kind == "plain MLP head":
+        return nn.Sequential(nn.Linear(d_in, hid), nn.GELU(), nn.Linear(hid, D))
+    return Projector(d_in, hid, D)
+
+
+head_curves = {}
+for kind in ("LayerNorm head", "plain MLP head", "projector (BatchNorm)"):
+    torch.manual_seed(0)
+    head = make_head(kind)
+    opt = torch.optim.Adam(head.parameters(), lr=1e-3)
+    g = torch.Generator().manual_seed(1)
+    curve = []
+    for step in range(HEAD_STEPS):
+        batch = feats[torch.randint(0, N_FEAT, (B,), generator=g)]
+        loss = sig(head(batch), generator=g)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        curve.append(loss.item())
+    head_curves[kind] = curve
+    print(f"{kind:24s} SIGReg: start {curve[0]:6.1f}  end (last 20 steps) {np.mean(curve[-20:]):6.2f}")
+
+plt.figure(figsize=(6, 3))
+for kind, curve in head_curves.items():
+    plt.plot(curve, label=kind)
+plt.axhline(1.0, color="k", ls=":", lw=1, label="Gaussian floor (~1)")
+plt.yscale("log")
+plt.xlabel("step")
+plt.ylabel("SIGReg")
+plt.legend(fontsize=8)
+plt.title("Minimising SIGReg on top of a frozen, untrained encoder")
+plt.show()
+
+# %% [markdown]
+# Only the projector gets to the Gaussian floor. BatchNorm divides each hidden feature by its spread
+# *across the batch*, so the tiny differences between frames are blown up to unit scale from the first
+# step. A LayerNorm output cannot do that: each latent is normalised on its own, so latents that start
+# nearly identical stay nearly identical after it, and SIGReg sees an almost collapsed batch. (In the
+# full model the encoder is trained too, and the LayerNorm'd features do spread out, but the point
+# remains: the paper reports that SIGReg cannot be optimised well on a LayerNorm output, and adds the
+# BatchNorm projector for exactly this.) You write BatchNorm's training-mode computation in
+# **Exercise 2.2**.
+#
+# **The price: train mode and eval mode differ.** In train mode BatchNorm uses the statistics of the
+# current batch (and cannot normalise a batch of one frame); in eval mode it uses running averages
+# collected during training. A planner encodes one current frame and one goal frame, so **planning
+# must run the model in eval mode**.
+
+# %%
+proj = Projector(cfg.model.enc_width, cfg.model.proj_hidden, D)
+proj.train()
+try:
+    proj(feats[:1])
+except ValueError as err:
+    print("train mode, one frame ->", type(err).__name__ + ":", str(err)[:80])
+with torch.no_grad():
+    z_batch = proj(feats[:64])  # train mode: batch statistics (and updates the running averages)
+    proj.eval()
+    z_alone = proj(feats[:1])  # eval mode: running averages, a batch of one is fine
+print(f"eval mode, one frame -> shape {tuple(z_alone.shape)}; differs from its train-mode latent by "
+      f"{(z_alone[0] - z_batch[0]).norm():.2f} (norm of the latent: {z_batch[0].norm():.2f})")
+
+# %% [markdown]
+# **Think.** SIGReg is computed over the batch. If the batch dimension mixed frames of different time
+# steps of the same clip, what would BatchNorm and SIGReg see? (LeWM computes SIGReg per time step.)
+
+# %% [markdown]
+# ## 5. Predict pixels or predict latents? A measured contrast
+#
+# A *generative* world model reconstructs (or predicts) pixels: every pixel counts in its loss. A
+# *joint-embedding predictive* model (JEPA) such as LeWM only has to predict the next **latent**; what
+# goes into the latent is up to the encoder, with SIGReg keeping it from collapsing. Which one puts the
+# agent's position into its latent?
+#
+# We train both on the same data and compare their latents with a **linear probe**: a least-squares
+# map from the frozen latent to the agent's (x, y), fitted on frames of training episodes and scored
+# on held-out episodes (error in pixels; lower is better). We do this twice:
+# - **clean**: the Two-Room frames of chapter 01;
+# - **distractor**: the same trajectories, but every frame gets a fresh random grey texture on the
+#   floor, a "noisy TV": large, changing, and unrelated to the agent.
+
+# %%
+expect(3, 12, 30, cfg.profile)
+episodes = load_or_collect(cfg.data, "train", progress=False)  # cached by chapter 01
+n_ep = len(episodes)
+n_train_ep = max(1, int(0.9 * n_ep))  # the last 10% of episodes are held out for probing
+stats = ActionStats.fit(episodes.actions[:n_train_ep])
+BG = background(geo)
+
+
+def textured_backgrounds(n: int, rng: np.random.Generator, alpha: float = 0.5) -> np.ndarray:
+    """n random floors (n, H, W, 3) in [0, 1]: smooth grey noise (5x5 upsampled), walls stay black."""
+    low = torch.from_numpy(rng.uniform(0, 1, (n, 1, 5, 5)).astype(np.float32))
+    tex = F.interpolate(low, size=(SIZE, SIZE), mode="bicubic", align_corners=False).clamp(0, 1)
+    tex = tex.permute(0, 2, 3, 1).numpy()  # (n, H, W, 1), the same grey in the 3 channels
+    return BG[None] * (1 - alpha + alpha * tex)
+
+
+def frames_at(pos: np.ndarray, distractor: bool, rng: np.random.Generator) -> np.ndarray:
+    """uint8 frames (..., H, W, 3) of agents at pos (..., 2); a fresh texture per frame if distractor."""
+    flat = pos.reshape(-1, 2)
+    bg = textured_backgrounds(len(flat), rng) if distractor else BG
+    return render(flat, geo, bg).reshape(*pos.shape[:-1], SIZE, SIZE, 3)
+
+
+show_pos = episodes.pos[n_train_ep, ::20][:5]
+fig, axes = plt.subplots(2, 5, figsize=(10, 4.2))
+for row, dis in enumerate((False, True)):
+    for ax, f in zip(axes[row], frames_at(show_pos, dis, np.random.default_rng(1))):
+        ax.imshow(f)
+        ax.axis("off")
+    axes[row, 0].set_title("clean" if not dis else "distractor", loc="left")
+plt.suptitle("The same five moments of one held-out episode, clean and with the distractor floor")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# How much of what a pixel loss sees is the agent? Compare the pixel variance (summed over pixels) of
+# clean frames, where only the agent changes, with that of distractor frames:
+
+# %%
+var_pos = episodes.pos[:n_train_ep].reshape(-1, 2)[rng.integers(0, n_train_ep * episodes.pos.shape[1], 1000)]
+v_clean = frames_to_tensor(frames_at(var_pos, False, rng)).var(0).sum().item()
+v_dis = frames_to_tensor(frames_at(var_pos, True, rng)).var(0).sum().item()
+print(f"pixel variance of clean frames: {v_clean:.0f}; of distractor frames: {v_dis:.0f}")
+print(f"-> the agent accounts for about {v_clean / v_dis:.0%} of what a pixel loss has to explain on distractor frames")
+
+# %% [markdown]
+# ### 5.1 The two models
+# - **Autoencoder (pixel reconstruction).** The same encoder and projector, then a decoder (transposed
+#   convolutions mirroring the CNN) back to 64x64x3; loss = mean squared pixel error.
+# - **LeWM (latent prediction).** `lewm_mini.jepa.LeWM`: the same encoder and projector, plus its
+#   predictor (a later chapter builds it); loss = MSE between predicted and actual next latents + lambda * SIGReg, on
+#   clips of 4 frames 5 steps apart with their action blocks (chapter 01).
+#
+# Both see the same number of frames per step (clips x 4), for the same number of steps, with the same
+# optimiser. Nothing is tuned for either.
+
+# %%
+from lewm_mini.encoder import build_encoder
+from lewm_mini.jepa import LeWM
+from lewm_mini.projector import Projector as PkgProjector
+
+
+class AutoEncoder(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.encoder = build_encoder(m)
+        self.projector = PkgProjector(m.enc_width, m.proj_hidden, m.latent)
+        c = m.channels[::-1]
+        self.grid = m.image_size // 2 ** len(c)
+        self.fc = nn.Linear(m.latent, c[0] * self.grid**2)
+        layers = []
+        for c_in, c_out in zip(c, [*c[1:], 3]):
+            layers += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.GELU()]
+        layers[-1] = nn.Sigmoid()  # pixels in [0, 1]
+        self.decoder = nn.Sequential(*layers)
+        self.c0 = c[0]
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.projector(self.encoder(x))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.fc(z).view(-1, self.c0, self.grid, self.grid))
+
+
+STEPS, CLIPS = {"ci": (40, 8), "cpu": (300, 32), "gpu": (2000, 64)}[cfg.profile]
+T_CLIP, FS = cfg.model.history + 1, cfg.model.frameskip
+
+
+def sample_clips(rng: np.random.Generator, batch: int):
+    """Positions (B, T, 2) of clip frames and their z-scored action blocks (B, T, 2 * FS)."""
+    ep = rng.integers(0, n_train_ep, batch)
+    start = rng.integers(0, episodes.actions.shape[1] - T_CLIP * FS + 1, batch)
+    frame_t = start[:, None] + FS * np.arange(T_CLIP)
+    act_t = start[:, None] + np.arange(T_CLIP * FS)
+    blocks = stats.block(episodes.actions[ep[:, None], act_t], FS)
+    return episodes.pos[ep[:, None], frame_t], torch.from_numpy(blocks)
+
+
+def train_model(kind: str, distractor: bool):
+    torch.manual_seed(0)
+    data_rng = np.random.default_rng(1)
+    model = (AutoEncoder(cfg.model) if kind == "autoencoder" else LeWM(cfg.model, num_proj=cfg.train.num_proj)).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=1e-3)
+    losses = []
+    for step in range(STEPS):
+        pos, blocks = sample_clips(data_rng, CLIPS)
+        x = frames_to_tensor(frames_at(pos, distractor, data_rng)).to(device)  # (B, T, 3, H, W)
+        if kind == "autoencoder":
+            x = x.flatten(0, 1)
+            loss = F.mse_loss(model.decode(model.encode(x)), x)
+        else:
+            loss = model.loss(x, blocks.to(device), lam=cfg.train.lam)["loss"]
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+    return model.eval(), losses
+
+
+# %% [markdown]
+# ### 5.2 The linear probe
+# Ridge regression with a bias: standardise each latent dimension with the training frames' mean and
+# std (so the probe does not depend on the latents' scale), then solve
+# $(X^\top X + \lambda n I)\,W = X^\top Y$ with $X = [z, 1]$. The error is the root mean squared
+# Euclidean distance between predicted and true positions, in pixels.
+
+# %%
+def encode_frames(model: nn.Module, frames: np.ndarray) -> torch.Tensor:
+    with torch.no_grad():
+        return torch.cat([model.encode(frames_to_tensor(frames[i : i + 256]).to(device)).cpu()
+                          for i in range(0, len(frames), 256)])
+
+
+def probe_rmse(z_tr: torch.Tensor, y_tr: np.ndarray, z_te: torch.Tensor, y_te: np.ndarray, ridge: float = 1e-4) -> float:
+    mu, sd = z_tr.mean(0), z_tr.std(0).clamp_min(1e-8)
+    z_tr, z_te = (z_tr - mu) / sd, (z_te - mu) / sd
+    x_tr = torch.cat([z_tr, torch.ones(len(z_tr), 1)], 1).double()
+    x_te = torch.cat([z_te, torch.ones(len(z_te), 1)], 1).double()
+    w = torch.linalg.solve(x_tr.T @ x_tr + ridge * len(x_tr) * torch.eye(x_tr.shape[1], dtype=torch.float64),
+                           x_tr.T @ torch.as_tensor(y_tr, dtype=torch.float64))
+    err = x_te @ w - torch.as_tensor(y_te, dtype=torch.float64)
+    return float(err.pow(2).sum(1).mean().sqrt())
+
+
+N_PROBE = {"ci": 400, "cpu": 3000, "gpu": 4000}[cfg.profile]
+probe_rng = np.random.default_rng(2)
+y_probe_tr = episodes.pos[:n_train_ep].reshape(-1, 2)[probe_rng.integers(0, n_train_ep * episodes.pos.shape[1], N_PROBE)]
+y_probe_te = episodes.pos[n_train_ep:].reshape(-1, 2)[probe_rng.integers(0, (n_ep - n_train_ep) * episodes.pos.shape[1], N_PROBE // 2)]
+probe_frames = {dis: (frames_at(y_probe_tr, dis, probe_rng), frames_at(y_probe_te, dis, probe_rng)) for dis in (False, True)}
+mean_rmse = float(np.sqrt(((y_probe_te - y_probe_tr.mean(0)) ** 2).sum(1).mean()))
+print(f"probe: {N_PROBE} training frames, {N_PROBE // 2} held-out frames; "
+      f"always guessing the mean position gives {mean_rmse:.1f} px")
+
+# %% [markdown]
+# ### 5.3 Train, probe, compare
+# Four short trainings (2 models x 2 kinds of frames), plus the untrained encoder as a baseline.
+
+# %%
+expect(15, 200, 300, cfg.profile)
+results, models, curves = {}, {}, {}
+for dis in (False, True):
+    tr, te = probe_frames[dis]
+    torch.manual_seed(0)
+    untrained = LeWM(cfg.model, num_proj=cfg.train.num_proj).eval().to(device)
+    results[("untrained encoder", dis)] = probe_rmse(encode_frames(untrained, tr), y_probe_tr,
+                                                     encode_frames(untrained, te), y_probe_te)
+    for kind in ("autoencoder", "LeWM (JEPA)"):
+        t = time.perf_counter()
+        model, losses = train_model(kind, dis)
+        models[(kind, dis)], curves[(kind, dis)] = model, losses
+        results[(kind, dis)] = probe_rmse(encode_frames(model, tr), y_probe_tr, encode_frames(model, te), y_probe_te)
+        print(f"{'distractor' if dis else 'clean':10s} {kind:12s} trained {STEPS} steps in {time.perf_counter() - t:5.1f} s,"
+              f" final loss {np.mean(losses[-10:]):.4f}, probe error {results[(kind, dis)]:.2f} px")
+
+print(f"\n{'probe error (px)':20s}{'clean':>10s}{'distractor':>12s}")
+for kind in ("untrained encoder", "autoencoder", "LeWM (JEPA)"):
+    print(f"{kind:20s}{results[(kind, False)]:10.2f}{results[(kind, True)]:12.2f}")
+print(f"{'guess the mean':20s}{mean_rmse:10.2f}{mean_rmse:12.2f}")
+
+# %%
+kinds = ("untrained encoder", "autoencoder", "LeWM (JEPA)")
+xk = np.arange(len(kinds))
+plt.figure(figsize=(6.5, 3.2))
+plt.bar(xk - 0.18, [results[(k, False)] for k in kinds], 0.36, label="clean")
+plt.bar(xk + 0.18, [results[(k, True)] for k in kinds], 0.36, label="distractor")
+plt.axhline(mean_rmse, color="k", ls=":", lw=1, label="guess the mean")
+plt.axhline(geo.success_radius, color="tab:green", ls="--", lw=1, label="success radius")
+plt.xticks(xk, kinds)
+plt.ylabel("linear-probe error (px)")
+plt.title(f"Where is the agent? Linear probe on frozen latents ({cfg.profile} profile, {STEPS} steps)")
+plt.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# Now look at what the autoencoder spent its capacity on: its reconstructions of held-out frames.
+
+# %%
+fig, axes = plt.subplots(4, 5, figsize=(10, 8.4))
+for row, dis in enumerate((False, True)):
+    frames = probe_frames[dis][1][:5]
+    with torch.no_grad():
+        ae = models[("autoencoder", dis)]
+        rec = ae.decode(ae.encode(frames_to_tensor(frames).to(device))).cpu().permute(0, 2, 3, 1).numpy()
+    for j in range(5):
+        axes[2 * row, j].imshow(frames[j])
+        axes[2 * row + 1, j].imshow(rec[j].clip(0, 1))
+        axes[2 * row, j].axis("off"), axes[2 * row + 1, j].axis("off")
+    name = "distractor" if dis else "clean"
+    axes[2 * row, 0].set_title(f"{name}: input", loc="left", fontsize=9)
+    axes[2 * row + 1, 0].set_title(f"{name}: autoencoder reconstruction", loc="left", fontsize=9)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What to read from the table, the bars and the pictures (your exact numbers depend on the profile;
+# the cpu-profile run that wrote this text measured, in px: untrained 3.7 / 16.7, autoencoder 5.3 /
+# 19.4, LeWM 1.5 / 3.4, guess-the-mean 19.3, for clean / distractor):
+# - On clean frames both trained models know where the agent is, LeWM more precisely.
+# - With the distractor floor, the autoencoder's latent no longer contains the agent at all: its
+#   probe is no better than guessing the mean. Its reconstructions show why: it spends its latent on
+#   the texture, which is most of the pixel variance, and the agent (a few percent of it) is blurred
+#   away. LeWM's latent still locates the agent: a texture that changes at random every frame cannot be
+#   predicted from the previous frame, so encoding it does not help the prediction loss.
+# - An untrained random CNN is a surprisingly good baseline on clean frames (the blob is the only thing
+#   that moves), and it also breaks down with the distractor.
+#
+# **Think.** Here the texture changes every frame. Suppose instead each *episode* had its own fixed
+# texture. It is then perfectly predictable from the previous frame, and it varies a lot between
+# episodes, which SIGReg likes. What might a JEPA encode then? (See Sobal et al. 2022 in the further
+# reading: JEPAs are drawn to slow features.)
+#
+# **Think.** The paper reports that *adding* a reconstruction loss to LeWM lowers PushT success from
+# 96% to 86%. How does this experiment help explain that?
+
+# %% [markdown]
+# ## 6. Check: our encoders and projector are `lewm_mini`'s
+#
+# With the same seed, the inline modules and the package's are built with the same random numbers, so
+# their parameters and their outputs on the same frames must agree exactly.
+
+# %%
+from lewm_mini import encoder as pkg_encoder
+from lewm_mini import projector as pkg_projector
+
+
+def same_module(ours: nn.Module, theirs: nn.Module, x: torch.Tensor) -> None:
+    a, b = ours.state_dict(), theirs.state_dict()
+    assert a.keys() == b.keys(), (a.keys() ^ b.keys())
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=f"parameter {k} differs")
+    ours.eval(), theirs.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), theirs(x))
+
+
+check_x = frames_to_tensor(render(sample_free_positions(np.random.default_rng(0), 16, geo), geo))
+pairs = {
+    "CNNEncoder": (lambda: CNNEncoder(SIZE, cfg.model.channels, cfg.model.enc_width),
+                   lambda: pkg_encoder.CNNEncoder(SIZE, cfg.model.channels, cfg.model.enc_width), check_x),
+    "ViTEncoder": (lambda: ViTEncoder(SIZE, P, *VIT), lambda: pkg_encoder.ViTEncoder(SIZE, P, *VIT), check_x),
+    "Projector": (lambda: Projector(cfg.model.enc_width, cfg.model.proj_hidden, D),
+                  lambda: pkg_projector.Projector(cfg.model.enc_width, cfg.model.proj_hidden, D),
+                  torch.randn(16, 3, cfg.model.enc_width)),
+}
+for name, (ours_fn, theirs_fn, x) in pairs.items():
+    torch.manual_seed(0)
+    ours = ours_fn()
+    torch.manual_seed(0)
+    theirs = theirs_fn()
+    same_module(ours, theirs, x)
+    print(f"{name}: inline == lewm_mini (parameters and outputs, seed 0)")
+print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
+
+# %% [markdown]
+# ## Summary
+#
+# - A frame (12,288 numbers) becomes one latent vector: encoder (a strided CNN on CPU, a ViT with a CLS
+#   token in the paper), then the projector. One token per frame is what makes LeWM's planning fast.
+# - A ViT patchifies with a Conv2d whose kernel equals its stride (one linear map per patch), prepends a
+#   learned CLS token, and keeps only that token's output.
+# - The projector's BatchNorm standardises each feature across the batch. It lets SIGReg reach a
+#   Gaussian batch of latents even when the encoder's LayerNorm'd outputs are nearly identical; in our
+#   measurement only the BatchNorm head got SIGReg to its Gaussian floor. The cost: use eval mode to plan.
+# - Measured on the same trajectories: a pixel autoencoder and LeWM both locate the agent on clean
+#   frames; with a random textured floor the autoencoder's latent loses the agent entirely (it spends its
+#   capacity on the texture) while LeWM's keeps it.
+#
+# ## Check your understanding
+#
+# 1. Write the shape after each stage of our CNN for a 64x64 frame with channels (16, 32, 64, 64).
+# 2. How many tokens does the paper's ViT-Tiny see for a 224x224 frame with 14x14 patches? How many
+#    would DINO-WM's predictor attend over for a history of 3 frames?
+# 3. What does LayerNorm normalise over, and what does BatchNorm normalise over? Which of the two can
+#    change how far apart two latents are?
+# 4. Why can a batch of one frame not pass through the projector in train mode, and what does the
+#    planner do about it?
+# 5. Why is a per-frame random texture harmless to a latent-prediction objective but costly to a
+#    reconstruction objective? Would a per-episode fixed texture be equally harmless?
+#
+# ## Further reading
+#
+# - L. Maes et al. *LeWorldModel* (2026), arXiv 2603.19312: encoder, projector and the reconstruction
+#   ablation.
+# - A. Dosovitskiy et al. *An Image is Worth 16x16 Words* (ViT, 2020), arXiv 2010.11929.
+# - S. Ioffe, C. Szegedy. *Batch Normalization* (2015), arXiv 1502.03167; J. L. Ba et al.
+#   *Layer Normalization* (2016), arXiv 1607.06450.
+# - M. Assran et al. *Self-Supervised Learning from Images with a Joint-Embedding Predictive
+#   Architecture* (I-JEPA, 2023), arXiv 2301.08243: why predict in representation space.
+# - V. Sobal et al. *Joint Embedding Predictive Architectures Focus on Slow Features* (2022),
+#   arXiv 2211.10831: the fixed-distractor failure mode.
+# - E. Littwin et al. *How JEPA Avoids Noisy Features: The Implicit Bias of Deep Linear Self
+#   Distillation Networks* (NeurIPS 2024): a theory of why latent prediction favours predictive features.
+# - Next: SIGReg itself, the regulariser we used here as a black box.
