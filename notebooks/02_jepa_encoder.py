@@ -362,7 +362,10 @@ stats = ActionStats.fit(episodes.actions[:n_train_ep])
 BG = background(geo)
 
 
-def textured_backgrounds(n: int, rng: np.random.Generator, alpha: float = 0.5) -> np.ndarray:
+ALPHA = 0.3  # strength of the texture: the floor's brightness varies between 1 - ALPHA and 1
+
+
+def textured_backgrounds(n: int, rng: np.random.Generator, alpha: float = ALPHA) -> np.ndarray:
     """n random floors (n, H, W, 3) in [0, 1]: smooth grey noise (5x5 upsampled), walls stay black."""
     low = torch.from_numpy(rng.uniform(0, 1, (n, 1, 5, 5)).astype(np.float32))
     tex = F.interpolate(low, size=(SIZE, SIZE), mode="bicubic", align_corners=False).clamp(0, 1)

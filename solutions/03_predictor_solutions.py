@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from lewm_mini.checks.ch03 import _toy_predictor, check_causal_attention, check_teacher_forced
+from lewm_mini.checks.ch03 import check_causal_attention, check_teacher_forced, toy_predictor
 from lewm_mini.rollout import rollout
 
 # %% [markdown]
@@ -111,7 +111,7 @@ check_teacher_forced(teacher_forced)
 
 # %%
 try:
-    pred, mcfg = _toy_predictor(history=3)
+    pred, mcfg = toy_predictor(history=3)
     g = torch.Generator().manual_seed(1)
     z = torch.randn(16, 9, mcfg.latent, generator=g)
     blocks = torch.randn(16, 8, mcfg.action_dim * mcfg.frameskip, generator=g)

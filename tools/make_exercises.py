@@ -59,7 +59,8 @@ def notebook_json(py_text: str) -> str:
     nb = jupytext.reads(py_text, fmt="py:percent")
     nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        cell.id = f"cell-{i}"  # stable ids: regenerating never changes an unchanged notebook
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     return nbformat.writes(nb) + "\n"

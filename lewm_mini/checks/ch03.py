@@ -61,7 +61,7 @@ def check_causal_attention(fn: Callable, strict: bool | None = None) -> bool:
 # ----------------------------------------------------------------------------- Exercise 3.2
 
 
-def _toy_predictor(history: int = 3, seed: int = 0):
+def toy_predictor(history: int = 3, seed: int = 0):
     """A small lewm_mini Predictor whose blocks are not the identity (random modulation), in eval mode."""
     from ..config import ModelConfig
     from ..predictor import Predictor
@@ -93,7 +93,7 @@ def check_teacher_forced(fn: Callable, strict: bool | None = None) -> bool:
     def test() -> None:
         g = torch.Generator().manual_seed(0)
         for history, length in ((3, 7), (2, 5), (1, 4), (3, 2)):
-            pred, cfg = _toy_predictor(history)
+            pred, cfg = toy_predictor(history)
             z = torch.randn(4, length + 1, cfg.latent, generator=g)
             blocks = torch.randn(4, length, cfg.action_dim * cfg.frameskip, generator=g)
             with torch.no_grad():
