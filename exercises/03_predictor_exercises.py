@@ -32,7 +32,6 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
-import torch.nn.functional as F
 
 from lewm_mini.checks.ch03 import check_causal_attention, check_teacher_forced, toy_predictor
 from lewm_mini.rollout import rollout

@@ -36,22 +36,23 @@ def expect(seconds_ci: float, seconds_cpu: float, seconds_gpu: float, profile: s
           f"[{profile} profile] expected wall time: about {t / 60:.0f} min")
 
 
-def trained_model(cfg: Config, progress: bool = True):
-    """A model trained with ``cfg``, reused from the cache when an earlier chapter already trained it.
+def cached_run(cfg: Config, progress: bool = True):
+    """Train with ``cfg``, or reuse the run an earlier chapter already made with the same config.
 
-    Checkpoints live in ``cache_dir()/models/<profile>-<hash of the config>/``; an interrupted run
-    resumes. Returns (model in eval mode, ActionStats).
+    Runs live in ``cache_dir()/models/<profile>-<hash of the config>/``; a finished run is loaded,
+    an interrupted one resumes. Returns a ``TrainResult`` (model in eval mode, stats, history).
     """
     import hashlib
     import json
 
-    from .train import CHECKPOINT, load_checkpoint, load_model, train
+    from .train import train
 
     key = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
-    folder = cache_dir() / "models" / f"{cfg.profile}-{key}"
-    path = folder / CHECKPOINT
-    if path.exists() and load_checkpoint(path)["step"] >= cfg.train.steps:
-        model, stats, _ = load_model(path, pick_device())
-        return model, stats
-    result = train(cfg, folder, resume=True, progress=progress)
+    return train(cfg, cache_dir() / "models" / f"{cfg.profile}-{key}", device=str(pick_device()),
+                 resume=True, progress=progress)
+
+
+def trained_model(cfg: Config, progress: bool = True):
+    """(model in eval mode, ActionStats) trained with ``cfg``; see ``cached_run``."""
+    result = cached_run(cfg, progress)
     return result.model, result.stats

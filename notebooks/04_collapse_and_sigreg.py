@@ -34,9 +34,9 @@
 # **Prerequisites:** chapters 02 (encoder, projector) and 03 (predictor); a little probability (mean,
 # variance, the Gaussian density).
 #
-# **Time:** reading about 60 min. Compute: CPU (2 cores, cpu profile) 369 s measured on a shared
-# 2-core machine (2.4 min of CPU time) after chapter 03, whose λ = 0.09 model is reused from the cache
-# (about 3 min more without it); a rerun with everything cached takes 20 s; ci profile about 20 s.
+# **Time:** reading about 60 min. Compute: CPU (2 cores, cpu profile) 217 s measured on a shared
+# 2-core machine after chapter 03, whose λ = 0.09 model is reused from the cache (about 2.5 min more
+# without it); a rerun with everything cached takes about 20 s; ci profile about 20 s.
 
 # %%
 import subprocess, sys
@@ -62,9 +62,9 @@ import torch.nn.functional as F
 from lewm_mini.config import cache_dir
 from lewm_mini.data import ClipSampler, collect, load_or_collect
 from lewm_mini.jepa import LeWM
-from lewm_mini.notebook import expect
+from lewm_mini.notebook import cached_run, expect
 from lewm_mini.sigreg import SIGReg
-from lewm_mini.train import effective_rank, latent_stats, train
+from lewm_mini.train import effective_rank, latent_stats
 
 T0 = time.perf_counter()
 plt.rcParams["figure.dpi"] = 90
@@ -89,13 +89,10 @@ cfg_sig = replace(cfg, train=replace(cfg.train, steps=STEPS, warmup=WARMUP))
 cfg_none = replace(cfg_sig, train=replace(cfg_sig.train, lam=0.0))
 
 
-def run(c):
-    """lewm_mini.train.train, cached where lewm_mini.notebook.trained_model caches (shared with chapter 03)."""
-    key = hashlib.sha1(json.dumps(c.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
-    return train(c, cache_dir() / "models" / f"{c.profile}-{key}")
+run = cached_run  # lewm_mini.train.train, cached and shared with chapter 03 (same config, same run)
 
 
-expect(8, 240, 600, cfg.profile)
+expect(8, 150, 600, cfg.profile)
 runs = {"no regulariser (λ=0)": run(cfg_none), f"SIGReg (λ={cfg_sig.train.lam})": run(cfg_sig)}
 for name, r in runs.items():
     h = r.history
@@ -483,15 +480,17 @@ def lab_run(reg: str, lam: float, seed: int = 0) -> dict:
 
 lab_key = hashlib.sha1(json.dumps([cfg.to_dict(), LAB_STEPS, LAB_BATCH, LAB], sort_keys=True).encode()).hexdigest()[:10]
 lab_path = cache_dir() / "lab" / f"ch04-{cfg.profile}-{lab_key}.pt"
-expect(6, 150, 300, cfg.profile)
-if lab_path.exists():
-    lab = torch.load(lab_path, weights_only=False)
+expect(6, 90, 300, cfg.profile)
+if lab_path.exists():  # computed before (delete the file to recompute)
+    lab = torch.load(lab_path, weights_only=True)
+    print(f"lab results loaded from {lab_path}")
 else:
     lab = {}
     for reg, lam in LAB:
         t = time.perf_counter()
         lab[(reg, lam)] = lab_run(reg, lam)
-        print(f"{reg:22s} λ={lam:<5} {time.perf_counter() - t:5.1f} s  pred loss {np.mean(lab[(reg, lam)]['losses'][-5:]):.5f}")
+        last_loss = np.mean(lab[(reg, lam)]["losses"][-5:])
+        print(f"{reg:22s} λ={lam:<5} {time.perf_counter() - t:5.1f} s  pred loss {last_loss:.5f}")
     lab_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(lab, lab_path)
 print(f"{'run':32s}{'effective rank':>15s}{'total variance':>16s}")
@@ -507,11 +506,13 @@ PROJ = torch.randn(D, 3, generator=torch.Generator().manual_seed(7))
 PROJ = PROJ / PROJ.norm(dim=0)
 
 
+FIXED_LAMBDA = {"none": 0.0, "EMA + stop-grad": 0.0, "VICReg, variance only": 0.09}  # runs with one setting
+
+
 def draw_lab(reg: str, lam: float) -> None:
-    key = (reg, 0.0) if reg in ("none", "EMA + stop-grad") else (reg, lam)
-    if key not in lab:
-        print(f"{reg} with λ={lam} was not precomputed")
-        return
+    key = (reg, FIXED_LAMBDA.get(reg, lam))
+    if key[1] != lam and key[1]:
+        print(f"(only λ = {key[1]} was run for {reg})")
     r = lab[key]
     fig, axes = plt.subplots(1, 5, figsize=(16, 3))
     x = (r["z"] @ PROJ).numpy()
@@ -527,7 +528,7 @@ def draw_lab(reg: str, lam: float) -> None:
     axes[3].set_title("covariance eigenvalues", fontsize=9)
     axes[4].semilogy(r["losses"])
     axes[4].set_title("prediction loss", fontsize=9)
-    fig.suptitle(f"{reg}" + ("" if key[1] == 0 else f", λ = {lam}") +
+    fig.suptitle(f"{reg}" + ("" if key[1] == 0 else f", λ = {key[1]}") +
                  f":  effective rank {r['erank']:.1f} of {D},  total variance {r['total_var']:.3g} (N(0, I): {D})")
     plt.tight_layout()
     plt.show()

@@ -17,7 +17,8 @@
 #
 # **Prerequisites:** chapter 01.
 #
-# **Time:** about 30 min. Compute: CPU (2 cores, cpu profile) a few seconds; ci profile a few seconds.
+# **Time:** about 30 min. Compute: CPU (2 cores, cpu profile) about 5 s measured; ci profile the same
+# (no size depends on the profile).
 
 # %%
 import subprocess, sys

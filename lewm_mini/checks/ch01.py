@@ -142,7 +142,8 @@ def check_action_blocks(fn: Callable, strict: bool | None = None) -> bool:
                     f"raw actions {shape} with frameskip {fs} should give blocks {want.shape}, got {got.shape}")
             if np.allclose(got, raw.reshape(want.shape), atol=1e-5):
                 raise CheckFailed("the blocks are not z-scored: subtract mean and divide by std per component first")
-            if np.allclose(np.sort(got, axis=-1), np.sort(want, axis=-1), atol=1e-5) and not np.allclose(got, want, atol=1e-5):
+            same_numbers = np.allclose(np.sort(got, axis=-1), np.sort(want, axis=-1), atol=1e-5)
+            if same_numbers and not np.allclose(got, want, atol=1e-5):
                 raise CheckFailed("right numbers, wrong order inside a block: it must read (x1, y1, x2, y2, ...), "
                                   "which is what reshaping the (..., K * fs, 2) array to (..., K, fs * 2) gives")
             require(np.allclose(got, want, atol=1e-5),
