@@ -8,6 +8,7 @@ statistics.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -19,6 +20,8 @@ from tqdm.auto import tqdm
 
 from .config import DataConfig, cache_dir, show_progress
 from .world import BatchedTwoRoom, Geometry, room_of, sample_free_positions
+
+CHUNK = 1000  # episodes collected at once
 
 # ----------------------------------------------------------------------------- policies
 
@@ -112,13 +115,26 @@ def load_or_collect(cfg: DataConfig, split: str = "train", progress: bool = True
             return Episodes(**arrays)
         except (ValueError, OSError):
             pass  # a broken cache is simply rebuilt
-    eps = collect(cfg, seed=seed, progress=progress)
     folder.mkdir(parents=True, exist_ok=True)
-    for k in names:  # write to a temp name first so an interrupted save never looks complete
-        np.save(folder / f"{k}.tmp.npy", getattr(eps, k))
+    # Collect in chunks straight into a memory-mapped file, so a large data set (the gpu profile's
+    # 10,000 episodes are 12 GB of frames) never has to fit in RAM. Temp names until complete.
+    n = cfg.episodes
+    frames = np.lib.format.open_memmap(folder / "frames.tmp.npy", mode="w+", dtype=np.uint8,
+                                       shape=(n, cfg.steps + 1, cfg.size, cfg.size, 3))
+    parts = []
+    for lo in range(0, n, CHUNK):
+        chunk = dataclasses.replace(cfg, episodes=min(CHUNK, n - lo))
+        part = collect(chunk, seed=seed if n <= CHUNK else [seed, lo], progress=progress)
+        frames[lo : lo + len(part)] = part.frames
+        parts.append(part)
+    frames.flush()
+    del frames
+    for k in names[1:]:
+        np.save(folder / f"{k}.tmp.npy", np.concatenate([getattr(p, k) for p in parts]))
+    for k in names:
         (folder / f"{k}.tmp.npy").replace(folder / f"{k}.npy")
     (folder / "config.json").write_text(json.dumps(asdict(cfg) | {"seed": seed}, indent=1))
-    return eps
+    return load_or_collect(cfg, split, progress)
 
 
 # ----------------------------------------------------------------------------- action blocks

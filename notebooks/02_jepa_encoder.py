@@ -30,8 +30,8 @@
 #
 # **Prerequisites:** chapter 01 (the world and its data); PyTorch basics (`nn.Module`, a training loop).
 #
-# **Time:** reading about 50 min. Compute: CPU (2 cores, cpu profile) about 5.5 min measured (335 s,
-# one thread on a shared 2-core machine), 90% of it in section 5; ci profile about 14 s.
+# **Time:** reading about 50 min. Compute: CPU (2 cores, cpu profile) about 4-5.5 min measured
+# (249-335 s with one thread on a shared 2-core machine), 90% of it in section 5; ci profile about 14 s.
 
 # %%
 import subprocess, sys
@@ -143,19 +143,25 @@ plt.show()
 
 # %%
 P = cfg.model.patch
-fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6), gridspec_kw={"width_ratios": [1, 1.25]})
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), gridspec_kw={"width_ratios": [1, 1.6]})
 axes[0].imshow(frames8[0], extent=(0, SIZE, SIZE, 0))
 for k in range(0, SIZE + 1, P):
     axes[0].axhline(k, color="tab:blue", lw=0.6), axes[0].axvline(k, color="tab:blue", lw=0.6)
 axes[0].set_title(f"{(SIZE // P) ** 2} patches of {P}x{P}")
 axes[0].axis("off")
-n_side = SIZE // P
-tokens_img = np.ones((n_side, n_side + 2, 3))
-tokens_img[:, 2:] = 0.85
-tokens_img[0, 0] = (0.9, 0.6, 0.1)
-axes[1].imshow(tokens_img)
-axes[1].text(0, 0, "CLS", ha="center", va="center", fontsize=7)
-axes[1].set_title("tokens: CLS + one per patch -> keep CLS")
+# the token sequence: CLS first, then the patches in reading order (row by row), 13 per line
+n_tok, per_line, cell = (SIZE // P) ** 2 + 1, 13, P + 2
+mosaic = np.full((cell * -(-n_tok // per_line), cell * per_line, 3), 0.6)  # grey gaps
+for k in range(n_tok):
+    r, c = divmod(k, per_line)
+    if k == 0:
+        tile = np.broadcast_to(np.array([0.95, 0.65, 0.1]), (P, P, 3))  # the learned CLS token
+    else:
+        i, j = divmod(k - 1, SIZE // P)
+        tile = frames8[0, i * P : (i + 1) * P, j * P : (j + 1) * P] / 255.0
+    mosaic[r * cell + 1 : r * cell + 1 + P, c * cell + 1 : c * cell + 1 + P] = tile
+axes[1].imshow(mosaic, interpolation="nearest")
+axes[1].set_title(f"{n_tok} tokens: CLS (orange) + patches; keep CLS")
 axes[1].axis("off")
 plt.tight_layout()
 plt.show()

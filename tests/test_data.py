@@ -108,3 +108,16 @@ def test_clip_sampler_lines_up_frames_and_actions():
 def test_frames_to_tensor_rejects_bad_images(bad, exc, match):
     with pytest.raises(exc, match=match):
         frames_to_tensor(bad, 64)
+
+
+def test_large_sets_are_collected_in_chunks_into_a_memmap(tmp_path, monkeypatch):
+    import lewm_mini.data as data
+
+    monkeypatch.setenv("LEWM_CACHE", str(tmp_path))
+    monkeypatch.setattr(data, "CHUNK", 5)
+    eps = load_or_collect(DataConfig(episodes=12, steps=10), progress=False)
+    assert isinstance(eps.frames, np.memmap) and eps.frames.shape == (12, 11, 64, 64, 3)
+    assert eps.actions.shape == (12, 10, 2) and eps.targets.shape == (12, 10, 2)
+    for i in (0, 6, 11):  # every chunk's frames match its positions
+        assert (render(eps.pos[i], Geometry(64)) == eps.frames[i]).all()
+    assert not np.allclose(eps.pos[0], eps.pos[5])  # chunks use different seeds
