@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from reference import load_solution
+
 from lewm_mini.checks.ch01 import check_action_blocks, check_first_success_step, check_heuristic_actions
 from lewm_mini.world import room_of
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def solution(name: str, stem: str = "01_world_and_data"):
-    """The reference function ``name`` as written in solutions/<stem>_solutions.py (imports included)."""
-    tree = ast.parse((ROOT / "solutions" / f"{stem}_solutions.py").read_text())
-    keep = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
-            or (isinstance(n, ast.FunctionDef) and n.name == name)]
-    ns: dict = {}
-    exec(compile(ast.Module(keep, type_ignores=[]), f"{stem}_solutions.py", "exec"), ns)
-    return ns[name]
+    return load_solution(name, stem)
 
 
 def accepts(check, fn) -> bool:
