@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from lewm_mini.config import get_config
-from lewm_mini.evaluate import evaluate
+from lewm_mini.evaluate import evaluate, summary
 from lewm_mini.data import load_or_collect
 from lewm_mini.probe import position_probe
 from lewm_mini.train import train
@@ -51,7 +51,7 @@ def main() -> None:
     report["linear_probe_position"] = position_probe(result.model, load_or_collect(cfg.data), test)
     for protocol in ("paper", "cross-room"):
         r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed)
-        report[protocol] = {k: v for k, v in r.items() if k not in ("trajectories", "tasks", "success")}
+        report[protocol] = summary(r)
     print(json.dumps(report, indent=1))
     Path(args.out).mkdir(parents=True, exist_ok=True)
     (Path(args.out) / "report.json").write_text(json.dumps(report, indent=1))

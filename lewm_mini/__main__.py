@@ -13,12 +13,8 @@ import sys
 from pathlib import Path
 
 from .config import PROFILES, get_config
-from .evaluate import PROTOCOLS, evaluate
+from .evaluate import PROTOCOLS, evaluate, summary
 from .train import load_model, train
-
-
-def _public(result: dict) -> dict:
-    return {k: v for k, v in result.items() if k not in ("trajectories", "tasks", "success")}
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -38,7 +34,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for key in ("horizon", "samples", "iterations"):
         if getattr(args, key):
             setattr(cfg.plan, key, getattr(args, key))
-    result = _public(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed, progress=not args.json))
+    result = summary(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed, progress=not args.json))
     if args.json:
         print(json.dumps(result))
     else:
@@ -56,7 +52,6 @@ def table(results: list[dict]) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .evaluate import make_tasks, run_random
     from .viz import save_plan_figure
 
     cfg = get_config(args.profile)
@@ -67,10 +62,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = []
     for protocol in PROTOCOLS:
         r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed)
-        _, rand_traj = run_random(make_tasks(cfg, protocol, args.episodes, args.seed), cfg.data.size, args.seed)
-        fig = save_plan_figure(r, out / f"plan_{protocol}.png", cfg.data.size, random_traj=rand_traj)
+        fig = save_plan_figure(r, out / f"plan_{protocol}.png", cfg.data.size, random_traj=r["random_trajectories"])
         print(f"picture: {fig}")
-        results.append(_public(r))
+        results.append(summary(r))
     (out / "results.json").write_text(json.dumps(results, indent=1))
     print(table(results))
     return 0

@@ -146,7 +146,7 @@ def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "pape
     t = time.perf_counter()
     success, traj = run_mpc(planner, tasks, size, progress)
     seconds = time.perf_counter() - t
-    rand_success, _ = run_random(tasks, size, seed)
+    rand_success, rand_traj = run_random(tasks, size, seed)
     times = time_solves(planner, tasks, size, timed_solves) if timed_solves else [float("nan")]
     return {
         "protocol": protocol,
@@ -159,6 +159,12 @@ def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "pape
         "cem": dataclasses.asdict(cfg.plan),
         "device": str(planner.device),
         "trajectories": traj,
+        "random_trajectories": rand_traj,
         "tasks": tasks,
         "success": success,
     }
+
+
+def summary(result: dict) -> dict:
+    """The JSON-friendly part of an ``evaluate`` result (no arrays)."""
+    return {k: v for k, v in result.items() if k not in ("trajectories", "random_trajectories", "tasks", "success")}

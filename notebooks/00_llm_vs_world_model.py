@@ -38,9 +38,8 @@
 #
 # **Prerequisites:** Python, numpy and basic PyTorch (a training loop, `nn.Module`). No earlier chapter.
 #
-# **Time:** reading about 30 min. Compute, measured: CPU (2 cores, cpu profile, one thread, machine
-# shared with other jobs) 1.5 to 2 min (91-130 s measured, half of it training the mini LLM); ci
-# profile 25-40 s.
+# **Time:** reading about 30 min. Compute, measured on an idle 2-core CPU (cpu profile, chapters run
+# in order, fresh cache): 39 s, about half of it training the mini LLM; ci profile 14 s.
 #
 # The world model here is *state-based*: it sees the agent's position, not pixels. This chapter is
 # about the contrast between the two kinds of model; in the following chapters the state is learnt

@@ -30,8 +30,8 @@
 #
 # **Prerequisites:** chapter 01 (the world and its data); PyTorch basics (`nn.Module`, a training loop).
 #
-# **Time:** reading about 50 min. Compute: CPU (2 cores, cpu profile) about 4-5.5 min measured
-# (249-335 s with one thread on a shared 2-core machine), 90% of it in section 5; ci profile about 14 s.
+# **Time:** reading about 50 min. Compute, measured on an idle 2-core CPU (cpu profile, chapters run
+# in order): 118 s, 90% of it training the four models of section 5; ci profile 10 s.
 
 # %%
 import subprocess, sys

@@ -30,9 +30,9 @@
 # **Prerequisites:** chapters 01 (the world, action blocks) and 02 (encoder, projector); the idea of
 # self-attention (queries, keys, values).
 #
-# **Time:** reading about 45 min. Compute: CPU (2 cores, cpu profile) 225 s measured on a shared
-# 2-core machine, almost all of it the short training in section 5 (200 steps, reused from the cache by
-# chapter 04) and collecting the training data when chapter 01 has not cached it yet; ci profile about 15 s.
+# **Time:** reading about 45 min. Compute, measured on an idle 2-core CPU (cpu profile, chapters run
+# in order): 52 s, almost all of it the short training in section 5 (200 steps, reused from the cache
+# by chapter 04); ci profile 7 s.
 
 # %%
 import subprocess, sys

@@ -34,9 +34,9 @@
 # **Prerequisites:** chapters 02 (encoder, projector) and 03 (predictor); a little probability (mean,
 # variance, the Gaussian density).
 #
-# **Time:** reading about 60 min. Compute: CPU (2 cores, cpu profile) 217 s measured on a shared
-# 2-core machine after chapter 03, whose λ = 0.09 model is reused from the cache (about 2.5 min more
-# without it); a rerun with everything cached takes about 20 s; ci profile about 20 s.
+# **Time:** reading about 60 min. Compute, measured on an idle 2-core CPU (cpu profile, after chapter
+# 03, whose λ = 0.09 model is reused from the cache): 100 s; a rerun with everything cached takes
+# about 20 s; ci profile 11 s.
 
 # %%
 import subprocess, sys
