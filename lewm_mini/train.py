@@ -125,7 +125,8 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
     model.train()
     t0 = time.perf_counter()
-    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not show_progress(progress), initial=step, total=end)
+    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not show_progress(progress) or step >= end,
+               initial=step, total=end)
     while step < end:
         frames, actions = sampler.sample(tc.batch)
         frames, actions = frames.to(dev, non_blocking=True), actions.to(dev, non_blocking=True)
