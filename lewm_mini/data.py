@@ -12,7 +12,6 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -233,6 +232,3 @@ class ClipSampler:
     def set_state(self, state: dict) -> None:
         self.rng.bit_generator.state = state
 
-
-def dataset_path(cfg: DataConfig, split: str = "train") -> Path:
-    return cache_dir() / "data" / config_hash(cfg, cfg.seed if split == "train" else cfg.eval_seed)

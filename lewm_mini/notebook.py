@@ -6,6 +6,8 @@ the size profile (LEWM_PROFILE = ci | cpu | gpu, else from the hardware) and pri
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import warnings
 
@@ -42,9 +44,6 @@ def cached_run(cfg: Config, progress: bool = True):
     Runs live in ``cache_dir()/models/<profile>-<hash of the config>/``; a finished run is loaded,
     an interrupted one resumes. Returns a ``TrainResult`` (model in eval mode, stats, history).
     """
-    import hashlib
-    import json
-
     from .train import train
 
     key = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]

@@ -18,7 +18,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress
-from .data import ActionStats, ClipSampler, load_or_collect
+from .data import ActionStats, ClipSampler, frames_to_tensor, load_or_collect
 from .jepa import LeWM, parameter_table
 
 CHECKPOINT = "checkpoint.pt"
@@ -165,8 +165,6 @@ def effective_rank(z: torch.Tensor) -> float:
 
 def latent_stats(model: LeWM, frames: np.ndarray, batch: int = 512) -> torch.Tensor:
     """Encode uint8 frames (N, H, W, 3) in eval mode -> latents (N, D)."""
-    from .data import frames_to_tensor
-
     model.eval()
     dev = next(model.parameters()).device
     with torch.inference_mode():

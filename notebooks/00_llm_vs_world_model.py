@@ -223,6 +223,16 @@ def plot_world(ax, title=None):
         ax.set_title(title, fontsize=9)
 
 
+def plot_episodes(cells, title, n):
+    """The first n episodes (cell coordinates), each a line from its start dot."""
+    fig, ax = plt.subplots(figsize=(4, 4))
+    plot_world(ax, title)
+    for e in range(n):
+        ax.plot(cells[e, :, 0], cells[e, :, 1], lw=1)
+        ax.scatter(*cells[e, 0], s=12)
+    plt.show()
+
+
 prev, act = train_cells[:, :-1], train_acts
 pushes = cell_in_wall(np.clip(prev + act, 0, N_CELLS - 1))  # the action aims into the wall
 run = np.zeros(len(act), int)
@@ -234,12 +244,7 @@ crossings = (np.diff(train_cells[..., 0] >= WALL_X[0], axis=1)).sum()
 print(f"transitions aiming into the wall: {pushes.mean():.1%}; longest run of pushes: {longest.max()} steps; "
       f"episodes with a run of 5+ pushes: {(longest >= 5).mean():.1%}; door crossings: {crossings}")
 
-fig, ax = plt.subplots(figsize=(4, 4))
-plot_world(ax, "five logged episodes (cell units)")
-for e in range(5):
-    ax.plot(train_cells[e, :, 0], train_cells[e, :, 1], lw=1)
-    ax.scatter(*train_cells[e, 0], s=12)
-plt.show()
+plot_episodes(train_cells, "five logged episodes (cell units)", 5)
 
 # %% [markdown]
 # **Exercise 0.1** (in `exercises/00_llm_vs_world_model_exercises.ipynb`): write `episode_tokens` for
@@ -360,12 +365,7 @@ gen_broken = np.stack([physics_violations(gen_cells[:, t], gen_cells[:, t + 1]) 
 print(f"generated steps whose position follows from the written action: {consistent.mean():.1%}; "
       f"steps that break physics (wall, border, teleport): {gen_broken.mean():.1%}")
 
-fig, ax = plt.subplots(figsize=(4, 4))
-plot_world(ax, "episodes written by the mini LLM")
-for e in range(6):
-    ax.plot(gen_cells[e, :, 0], gen_cells[e, :, 1], lw=1)
-    ax.scatter(*gen_cells[e, 0], s=12)
-plt.show()
+plot_episodes(gen_cells, "episodes written by the mini LLM", 6)
 
 # %% [markdown]
 # Most sampled steps follow from their action; the few long jumps are the price of sampling every
