@@ -12,6 +12,8 @@ When unset, the profile is chosen from the hardware (gpu when CUDA is available,
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import random
 from dataclasses import dataclass, field
@@ -70,6 +72,7 @@ class TrainConfig:
     num_proj: int = 256  # random directions per SIGReg call (released: 1024; the value barely depends on it)
     grad_clip: float = 1.0
     checkpoint_every: int = 500
+    eval_every: int = 100  # held-out loss, effective rank and probe r every N steps (0: never)
     seed: int = 0
 
 
@@ -93,6 +96,21 @@ class Config:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def run_identity(self) -> dict:
+        """What changes a training run's result: data, model and training settings.
+
+        Planning options and the checkpoint frequency are left out, so changing the CEM horizon
+        neither blocks resuming a run nor retrains a cached one.
+        """
+        d = self.to_dict()
+        train = {k: v for k, v in d["train"].items() if k not in ("checkpoint_every", "eval_every")}
+        return {"data": d["data"], "model": d["model"], "train": train}
+
+    def run_key(self) -> str:
+        """A short hash of ``run_identity``: the cache folder name of a run."""
+        blob = json.dumps(self.run_identity(), sort_keys=True).encode()
+        return hashlib.sha1(blob).hexdigest()[:10]
 
     @classmethod
     def from_dict(cls, d: dict) -> Config:
@@ -126,7 +144,7 @@ def get_config(profile: str | None = None) -> Config:
             data=DataConfig(episodes=48, steps=40),
             model=ModelConfig(channels=(8, 16, 16, 16), latent=16, proj_hidden=32, pred_width=32,
                               pred_depth=1, pred_heads=2, pred_mlp=64),
-            train=TrainConfig(steps=30, batch=16, warmup=5, num_proj=64, checkpoint_every=10),
+            train=TrainConfig(steps=30, batch=16, warmup=5, num_proj=64, checkpoint_every=10, eval_every=10),
             plan=PlanConfig(samples=32, elites=4, iterations=3),
         )
     if profile == "cpu":
@@ -139,7 +157,8 @@ def get_config(profile: str | None = None) -> Config:
             data=DataConfig(episodes=10_000, steps=100),
             model=ModelConfig(encoder="vit", latent=192, proj_hidden=2048, pred_width=192, pred_depth=6,
                               pred_heads=16, pred_mlp=2048),
-            train=TrainConfig(steps=20_000, batch=128, lr=5e-4, warmup=1000, num_proj=1024, checkpoint_every=2000),
+            train=TrainConfig(steps=20_000, batch=128, lr=5e-4, warmup=1000, num_proj=1024, checkpoint_every=2000,
+                              eval_every=1000),
         )
     raise ValueError(f"unknown profile {profile!r}; choose one of {PROFILES}")
 

@@ -6,8 +6,6 @@ the size profile (LEWM_PROFILE = ci | cpu | gpu, else from the hardware) and pri
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import warnings
 
@@ -41,13 +39,12 @@ def expect(seconds_ci: float, seconds_cpu: float, seconds_gpu: float, profile: s
 def cached_run(cfg: Config, progress: bool = True):
     """Train with ``cfg``, or reuse the run an earlier chapter already made with the same config.
 
-    Runs live in ``cache_dir()/models/<profile>-<hash of the config>/``; a finished run is loaded,
+    Runs live in ``cache_dir()/models/<profile>-<cfg.run_key()>/`` (data, model and training settings); a finished run is loaded,
     an interrupted one resumes. Returns a ``TrainResult`` (model in eval mode, stats, history).
     """
     from .train import train
 
-    key = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
-    return train(cfg, cache_dir() / "models" / f"{cfg.profile}-{key}", device=str(pick_device()),
+    return train(cfg, cache_dir() / "models" / f"{cfg.profile}-{cfg.run_key()}", device=str(pick_device()),
                  resume=True, progress=progress)
 
 

@@ -24,12 +24,48 @@ from .jepa import LeWM, parameter_table
 CHECKPOINT = "checkpoint.pt"
 
 
+class HeldOut:
+    """A fixed batch of clips from the held-out evaluation episodes, scored in eval mode.
+
+    Every ``eval_every`` training steps the loop records, on these same clips: the two loss terms
+    (``val_pred``, ``val_sigreg``), the effective rank of their latents (collapse shows as a fall),
+    and the Pearson r of a linear probe of the agent position (fit on half the frames, scored on
+    the other half). Eval mode and its own random generator leave the training streams untouched.
+    """
+
+    def __init__(self, cfg: Config, stats: ActionStats, clips: int = 256, seed: int = 0):
+        eps = load_or_collect(cfg.data, "eval", progress=False)
+        sampler = ClipSampler(eps, cfg.model.history, cfg.model.frameskip, stats=stats, seed=seed)
+        ep, start = sampler.indices(clips)
+        self.frames, self.actions = sampler.get(ep, start)  # (B, T, 3, H, W), (B, T, A)
+        frame_t = start[:, None] + cfg.model.frameskip * np.arange(sampler.t)
+        self.pos = torch.as_tensor(eps.pos[ep[:, None], frame_t]).reshape(-1, 2).float()  # (B * T, 2)
+        self.lam, self.seed = cfg.train.lam, seed
+
+    @torch.no_grad()
+    def __call__(self, model: LeWM) -> dict[str, float]:
+        from .probe import probe_report
+
+        was_training = model.training
+        model.eval()
+        dev = next(model.parameters()).device
+        gen = torch.Generator(device=dev).manual_seed(self.seed)
+        out = model.loss(self.frames.to(dev), self.actions.to(dev), lam=self.lam, generator=gen)
+        z = model.encode(self.frames.to(dev)).reshape(-1, model.cfg.latent).float().cpu()  # (B * T, D)
+        half = len(z) // 2
+        probe = probe_report(z[:half], self.pos[:half], z[half:], self.pos[half:])
+        model.train(was_training)
+        return {"val_pred": float(out["pred"]), "val_sigreg": float(out["sigreg"]),
+                "rank": effective_rank(z), "probe_r": probe["r"]}
+
+
 @dataclass
 class TrainResult:
     model: LeWM
     stats: ActionStats
     checkpoint: Path
-    history: list[dict] = field(default_factory=list)  # one {"step", "loss", "pred", "sigreg"} per step
+    history: list[dict] = field(default_factory=list)  # one {"step", "loss", "pred", "sigreg"} per step,
+    # plus {"val_pred", "val_sigreg", "rank", "probe_r"} every eval_every steps (see HeldOut)
     seconds: float = 0.0
 
 
@@ -103,7 +139,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
 
     if resume and path.exists():
         ckpt = load_checkpoint(path, dev)
-        if ckpt["config"] != cfg.to_dict():
+        if Config.from_dict(ckpt["config"]).run_identity() != cfg.run_identity():
             raise ValueError(f"{path} was trained with another configuration; use a new --out folder")
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
@@ -121,6 +157,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
             torch_rng=torch.get_rng_state(), sigreg_rng=sig_gen.get_state(), sampler_rng=sampler.state(),
         )
 
+    held_out = HeldOut(cfg, sampler.stats, seed=tc.seed) if tc.eval_every else None
     end = tc.steps if stop_after is None else min(tc.steps, stop_after)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
     model.train()
@@ -146,6 +183,8 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         sched.step()
         step += 1  # steps done
         history.append({"step": step} | {k: float(v.detach()) for k, v in out.items()})
+        if held_out is not None and (step % tc.eval_every == 0 or step == tc.steps):
+            history[-1] |= held_out(model)
         bar.update(1)
         bar.set_postfix(pred=f"{history[-1]['pred']:.4f}", sigreg=f"{history[-1]['sigreg']:.2f}")
         if step % tc.checkpoint_every == 0 or step == end:
