@@ -55,3 +55,66 @@ def save_plan_figure(result: dict, path: str | Path, size: int = 64, n: int = 4,
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+# Boxes of the pipeline figure: key -> (label, x centre, y centre). Keys are what `highlight` accepts.
+PIPELINE_PARTS: dict[str, tuple[str, float, float]] = {
+    "frames": ("frames\n$o_t$ (64x64 RGB)", 1.0, 3.0),
+    "encoder": ("encoder\n(CNN / ViT)", 3.0, 3.0),
+    "projector": ("projector\n(MLP, BatchNorm)", 5.0, 3.0),
+    "latent": ("latent $z_t$\n(one vector)", 7.0, 3.0),
+    "actions": ("action block $a_t$", 9.0, 4.75),
+    "predictor": ("predictor\n(causal transformer,\nAdaLN-zero)", 9.0, 3.0),
+    "predicted": ("predicted\n$\\hat z_{t+1}$", 11.0, 3.0),
+    "sigreg": ("SIGReg($z$)\nlatents Gaussian", 7.0, 1.0),
+    "mse": ("MSE($\\hat z_{t+1}$, $z_{t+1}$)\n$z_{t+1}$: next frame", 11.0, 1.0),
+    "planner": ("planner (CEM)\nactions that bring\n$\\hat z_H$ near $z_{goal}$", 13.2, 3.0),
+}
+_ARROWS = [("frames", "encoder"), ("encoder", "projector"), ("projector", "latent"), ("latent", "predictor"),
+           ("actions", "predictor"), ("predictor", "predicted"), ("latent", "sigreg"), ("predicted", "mse"),
+           ("predicted", "planner")]
+
+
+def pipeline_figure(highlight: str | list[str], title: str | None = None):
+    """Draw LeWM's pipeline as boxes and arrows, with the parts in `highlight` coloured; returns the Figure.
+
+    Parts (keys of ``PIPELINE_PARTS``): frames, encoder, projector, latent, actions, predictor,
+    predicted, sigreg, mse, planner. Training loss = MSE + lambda * SIGReg; the planner searches
+    action blocks whose imagined last latent is closest to the goal's latent.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    parts = [highlight] if isinstance(highlight, str) else list(highlight)
+    unknown = [p for p in parts if p not in PIPELINE_PARTS]
+    if unknown:
+        raise ValueError(f"unknown pipeline part(s) {unknown}; choose from {list(PIPELINE_PARTS)}")
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    w, h = 1.7, 1.0
+    for key, (label, x, y) in PIPELINE_PARTS.items():
+        on = key in parts
+        bw = 2.0 if key in ("planner", "mse") else w
+        ax.add_patch(FancyBboxPatch((x - bw / 2, y - h / 2), bw, h, boxstyle="round,pad=0.05",
+                                    facecolor="#ffd27f" if on else "#f2f2f2",
+                                    edgecolor="#d9480f" if on else "0.6", lw=2.2 if on else 1.0))
+        ax.text(x, y, label, ha="center", va="center", fontsize=7.5, color="black" if on else "0.35",
+                fontweight="bold" if on else "normal")
+    for a, b in _ARROWS:
+        (_, xa, ya), (_, xb, yb) = PIPELINE_PARTS[a], PIPELINE_PARTS[b]
+        if ya == yb:  # horizontal: from right edge to left edge
+            da = 1.0 if a == "predicted" and b == "planner" else w / 2
+            db = 1.0 if b == "planner" else w / 2
+            start, end = (xa + da + 0.05, ya), (xb - db - 0.05, yb)
+        else:  # vertical
+            sign = 1 if yb > ya else -1
+            start, end = (xa, ya + sign * (h / 2 + 0.05)), (xb, yb - sign * (h / 2 + 0.05))
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color="0.3", lw=1.2))
+    # The planner feeds candidate action blocks back into the predictor (imagined rollouts)
+    ax.add_patch(FancyArrowPatch((13.2, 3.55), (9.9, 4.75), connectionstyle="arc3,rad=0.25", arrowstyle="-|>",
+                                 mutation_scale=12, color="0.45", lw=1.0, linestyle="--"))
+    ax.text(12.4, 4.6, "candidate actions", fontsize=7, color="0.35")
+    ax.text(9.0, 0.15, "training loss = MSE + $\\lambda$ x SIGReg", ha="center", fontsize=8, color="0.25")
+    ax.set_xlim(-0.1, 14.4), ax.set_ylim(0, 5.4), ax.axis("off")
+    ax.set_title(title or "LeWM pipeline (highlighted: " + ", ".join(parts) + ")", fontsize=9)
+    fig.tight_layout()
+    return fig

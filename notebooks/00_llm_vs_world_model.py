@@ -54,6 +54,19 @@ from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
 # %% [markdown]
+# The whole course builds LeWorldModel, drawn below. This chapter is about its core idea, a model of
+# the consequences of chosen actions that a planner can query (highlighted); here the model reads
+# exact positions instead of pixels, and chapters 01-04 build the rest.
+
+# %%
+import matplotlib.pyplot as plt
+
+from lewm_mini.viz import pipeline_figure
+
+pipeline_figure(["predictor", "planner"])
+plt.show()
+
+# %% [markdown]
 # Everything in this chapter is small and runs on the CPU, whatever the machine: the models have about
 # 100 k parameters and the numbers must be reproducible. The sizes follow the profile.
 

@@ -41,6 +41,18 @@ if "google.colab" in sys.modules:  # never reinstalls torch: Colab's CUDA build 
 from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
+# %% [markdown]
+# Where this chapter sits in LeWorldModel: it builds the inputs, the frames and the action blocks
+# (highlighted).
+
+# %%
+import matplotlib.pyplot as plt
+
+from lewm_mini.viz import pipeline_figure
+
+pipeline_figure(["frames", "actions"])
+plt.show()
+
 # %%
 import time
 

@@ -41,6 +41,18 @@ if "google.colab" in sys.modules:  # never reinstalls torch: Colab's CUDA build 
 from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
+# %% [markdown]
+# Where this chapter sits in LeWorldModel: it builds the encoder and the projector that turn a frame
+# into one latent (highlighted).
+
+# %%
+import matplotlib.pyplot as plt
+
+from lewm_mini.viz import pipeline_figure
+
+pipeline_figure(["encoder", "projector", "latent"])
+plt.show()
+
 # %%
 import time
 from dataclasses import replace

@@ -42,6 +42,18 @@ if "google.colab" in sys.modules:  # never reinstalls torch: Colab's CUDA build 
 from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
+# %% [markdown]
+# Where this chapter sits in LeWorldModel: it builds the predictor, which maps latents and action
+# blocks to the next latent (highlighted).
+
+# %%
+import matplotlib.pyplot as plt
+
+from lewm_mini.viz import pipeline_figure
+
+pipeline_figure(["actions", "predictor", "predicted"])
+plt.show()
+
 # %%
 import math
 import time

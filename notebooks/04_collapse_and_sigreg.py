@@ -46,6 +46,18 @@ if "google.colab" in sys.modules:  # never reinstalls torch: Colab's CUDA build 
 from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
+# %% [markdown]
+# Where this chapter sits in LeWorldModel: it builds the training loss, the prediction error and
+# SIGReg (highlighted), and shows why the second term is needed.
+
+# %%
+import matplotlib.pyplot as plt
+
+from lewm_mini.viz import pipeline_figure
+
+pipeline_figure(["sigreg", "mse"])
+plt.show()
+
 # %%
 import copy
 import hashlib
