@@ -19,22 +19,34 @@ import torch
 from tqdm.auto import tqdm
 
 from .cem import cem
-from .config import Config, PlanConfig, show_progress
+from .config import Config, DataConfig, PlanConfig, show_progress
 from .data import ActionStats, collect, frames_to_tensor
 from .jepa import LeWM
 from .world import BatchedTwoRoom, Geometry, random_start_goal_in_rooms
 
 PROTOCOLS = {"paper": 50, "cross-room": 100}  # protocol -> step budget
+PLANNERS = ("cem", "graph")
 GOAL_OFFSET = 25  # paper protocol: goal is the state 25 steps ahead
 
 
 class Planner:
-    """Plans action sequences towards goal images with CEM in the model's latent space."""
+    """Plans action sequences towards goal images with CEM in the model's latent space.
 
-    def __init__(self, model: LeWM, stats: ActionStats, plan: PlanConfig, seed: int = 0):
+    planner="cem": one CEM solve to the goal latent over ``plan.horizon`` blocks; MPC executes the
+    whole plan, then replans. planner="graph": CEM to a latent waypoint ``plan.reach`` blocks down
+    the shortest path of a graph over training frames (``lewm_mini.graph``), or to the goal once
+    it is within reach, over ``plan.graph_horizon`` blocks; MPC replans every ``plan.replan_every``
+    steps. ``graph`` is built from the cached training episodes when not given.
+    """
+
+    def __init__(self, model: LeWM, stats: ActionStats, plan: PlanConfig, seed: int = 0,
+                 planner: str | None = None, graph=None, data: DataConfig | None = None):
         self.model = model.eval()  # BatchNorm running statistics, no dropout
         self.stats = stats
         self.cfg = plan
+        self.planner = planner or plan.planner
+        if self.planner not in PLANNERS:
+            raise ValueError(f"unknown planner {self.planner!r}; use one of {PLANNERS}")
         self.fs = model.cfg.frameskip
         self.history = plan.history or model.cfg.history
         self.device = next(model.parameters()).device
@@ -42,6 +54,22 @@ class Planner:
         lo, hi = stats.bounds()
         self.lo = torch.as_tensor(np.tile(lo, self.fs), device=self.device)  # (A,) per block dimension
         self.hi = torch.as_tensor(np.tile(hi, self.fs), device=self.device)
+        self.graph, self._trees = graph, (None, None)
+        if self.planner == "graph" and graph is None:
+            from .data import load_or_collect
+            from .graph import build_graph
+
+            if data is None:
+                raise ValueError("planner='graph' needs the training data config (data=cfg.data) or a graph")
+            episodes = load_or_collect(data, "train", progress=False)
+            self.graph = build_graph(model, episodes, self.fs, n_episodes=plan.graph_episodes, seed=seed)
+
+    @property
+    def steps_per_solve(self) -> int:
+        """Environment steps MPC executes from each plan before replanning."""
+        if self.planner == "graph":
+            return min(self.cfg.replan_every, self.cfg.graph_horizon * self.fs)
+        return self.cfg.horizon * self.fs
 
     @torch.inference_mode()
     def encode(self, frames: np.ndarray) -> torch.Tensor:
@@ -49,19 +77,42 @@ class Planner:
         return self.model.encode(frames_to_tensor(frames, self.model.cfg.image_size).to(self.device))
 
     @torch.inference_mode()
-    def solve(self, frames: np.ndarray, goal_frames: np.ndarray) -> np.ndarray:
-        """One CEM solve per problem: frames, goals (P, H, W, 3) -> raw actions (P, horizon * frameskip, 2)."""
-        z0, zg = self.encode(frames), self.encode(goal_frames)
+    def targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
+        """Graph planner: the latent each problem aims at now (P, D), and whether it is a waypoint (P,)."""
+        from .graph import choose_waypoint, goal_trees, snap
+
+        goal_nodes = snap(self.graph, zg)
+        if self._trees[0] is None or not np.array_equal(self._trees[0], goal_nodes):
+            self._trees = (goal_nodes, goal_trees(self.graph, goal_nodes))
+        out, is_wp = zg.clone(), np.zeros(len(zg), bool)
+        for i, (node, tree) in enumerate(zip(snap(self.graph, z0), self._trees[1])):
+            wp = choose_waypoint(tree, int(node), self.cfg.reach)
+            if wp is not None:
+                out[i], is_wp[i] = self.graph.z[wp], True
+        return out, is_wp
+
+    @torch.inference_mode()
+    def plan_latents(self, z0: torch.Tensor, target: torch.Tensor, horizon: int) -> np.ndarray:
+        """CEM from latents z0 (P, D) to target latents (P, D) -> raw actions (P, horizon * frameskip, 2)."""
         p = z0.shape[0]
 
         def cost(cand: torch.Tensor) -> torch.Tensor:  # (P, N, H, A) -> (P, N)
             k = cand.shape[1]
             z = self.model.rollout(z0.repeat_interleave(k, 0), cand.flatten(0, 1), self.history)[:, -1]
-            return ((z.view(p, k, -1) - zg[:, None]) ** 2).sum(-1)
+            return ((z.view(p, k, -1) - target[:, None]) ** 2).sum(-1)
 
-        a_dim = self.lo.shape[0]
-        plan, _ = cem(cost, p, self.cfg.horizon, a_dim, self.cfg, self.lo, self.hi, self.gen, self.device)
+        cfg = dataclasses.replace(self.cfg, horizon=horizon)
+        plan, _ = cem(cost, p, horizon, self.lo.shape[0], cfg, self.lo, self.hi, self.gen, self.device)
         return self.stats.unblock(plan.cpu().numpy(), self.fs)
+
+    @torch.inference_mode()
+    def solve(self, frames: np.ndarray, goal_frames: np.ndarray) -> np.ndarray:
+        """One plan per problem: frames, goals (P, H, W, 3) -> raw actions (P, steps, 2)."""
+        z0, zg = self.encode(frames), self.encode(goal_frames)
+        if self.planner == "cem":
+            return self.plan_latents(z0, zg, self.cfg.horizon)
+        target, _ = self.targets(z0, zg)
+        return self.plan_latents(z0, target, self.cfg.graph_horizon)
 
 
 @dataclass
@@ -102,7 +153,7 @@ def run_random(tasks: Tasks, size: int, seed: int) -> tuple[np.ndarray, np.ndarr
 
 
 def run_mpc(planner: Planner, tasks: Tasks, size: int, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """MPC for all tasks at once: plan, execute the whole plan, replan, until the budget is spent.
+    """MPC for all tasks at once: plan, execute ``planner.steps_per_solve`` steps, replan, until the budget is spent.
 
     Returns success (P,) and trajectories (P, budget + 1, 2).
     """
@@ -113,7 +164,7 @@ def run_mpc(planner: Planner, tasks: Tasks, size: int, progress: bool = True) ->
     bar = tqdm(total=tasks.budget, desc=f"MPC {tasks.protocol}", disable=not show_progress(progress))
     while steps < tasks.budget:
         actions = planner.solve(world.render(), goal_frames)  # (P, horizon * frameskip, 2)
-        for a in actions.transpose(1, 0, 2)[: tasks.budget - steps]:
+        for a in actions.transpose(1, 0, 2)[: min(planner.steps_per_solve, tasks.budget - steps)]:
             world.step(a)
             traj.append(world.pos.copy())
             success |= world.success()
@@ -138,10 +189,14 @@ def time_solves(planner: Planner, tasks: Tasks, size: int, n: int = 5) -> list[f
 
 
 def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "paper", episodes: int = 50,
-             seed: int = 0, progress: bool = True, timed_solves: int = 5) -> dict:
-    """Success of MPC with the model and of a random policy on the same held-out tasks."""
+             seed: int = 0, progress: bool = True, timed_solves: int = 5, planner: str | None = None,
+             graph=None) -> dict:
+    """Success of MPC with the model and of a random policy on the same held-out tasks.
+
+    planner: "cem" or "graph" (default ``cfg.plan.planner``); graph: a prebuilt ``LatentGraph``.
+    """
     tasks = make_tasks(cfg, protocol, episodes, seed)
-    planner = Planner(model, stats, cfg.plan, seed=seed)
+    planner = Planner(model, stats, cfg.plan, seed=seed, planner=planner, graph=graph, data=cfg.data)
     size = cfg.data.size
     t = time.perf_counter()
     success, traj = run_mpc(planner, tasks, size, progress)
@@ -150,6 +205,7 @@ def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "pape
     times = time_solves(planner, tasks, size, timed_solves) if timed_solves else [float("nan")]
     return {
         "protocol": protocol,
+        "planner": planner.planner,
         "episodes": episodes,
         "budget": tasks.budget,
         "success_rate": float(success.mean()),

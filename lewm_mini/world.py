@@ -134,6 +134,40 @@ def random_start_goal_in_rooms(rng: np.random.Generator, n: int, geo: Geometry) 
     return sample_free_positions(rng, n, geo, room), sample_free_positions(rng, n, geo, 1 - room)
 
 
+def geodesic_distance(start: np.ndarray, goals: np.ndarray, geo: Geometry, cell: float = 1.0) -> np.ndarray:
+    """True shortest-path length in pixels, round the wall, from one start (2,) to goals (G, 2).
+
+    A breadth-first search over free cells of side ``cell`` with 8-neighbour moves (diagonals cost
+    sqrt 2): the world's own distance, against which the planner's distances are judged.
+    """
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.sparse import coo_matrix
+
+    n = int(np.ceil(geo.size / cell))
+    centres = (np.arange(n) + 0.5) * cell
+    xy = np.stack(np.meshgrid(centres, centres, indexing="xy"), -1)  # (n, n, 2): [row=y, col=x]
+    free = ~in_wall(xy, geo) & (xy >= geo.lo - cell).all(-1) & (xy <= geo.hi + cell).all(-1)
+    ids = -np.ones((n, n), np.int64)
+    ids[free] = np.arange(free.sum())
+    rows, cols, w = [], [], []
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        a = ids[max(0, -dy): n - max(0, dy), max(0, -dx): n - max(0, dx)]
+        b = ids[max(0, dy):, max(0, dx):][: a.shape[0], : a.shape[1]] if dx >= 0 else \
+            ids[max(0, dy):, : n + dx][: a.shape[0], : a.shape[1]]
+        ok = (a >= 0) & (b >= 0)
+        rows.append(a[ok]), cols.append(b[ok]), w.append(np.full(ok.sum(), cell * np.hypot(dx, dy)))
+    m = free.sum()
+    graph = coo_matrix((np.concatenate(w), (np.concatenate(rows), np.concatenate(cols))), shape=(m, m)).tocsr()
+
+    def cell_of(p: np.ndarray) -> np.ndarray:
+        p = np.atleast_2d(p)
+        cand = xy[free]  # (m, 2)
+        return np.argmin(((cand[None] - p[:, None]) ** 2).sum(-1), 1)
+
+    dist = dijkstra(graph, directed=False, indices=cell_of(start)[0])
+    return dist[cell_of(goals)]
+
+
 # ----------------------------------------------------------------------------- rendering
 
 
@@ -148,13 +182,16 @@ def background(geo: Geometry) -> np.ndarray:
     return np.repeat(img[:, :, None], 3, axis=2)
 
 
-def render(pos: np.ndarray, geo: Geometry, bg: np.ndarray | None = None) -> np.ndarray:
+def render(pos: np.ndarray, geo: Geometry, bg: np.ndarray | None = None,
+           color: np.ndarray | None = None) -> np.ndarray:
     """Render agents at positions (N, 2) as uint8 frames (N, H, W, 3).
 
     The agent is a red Gaussian blob: each pixel is blended towards pure red by
     w = exp(-d^2 / 2 sigma^2). Beyond 4 sigma, w * 255 < 0.1 cannot change a uint8 pixel, so only a
     small window around each agent is blended; the rest is a copy of the background.
     ``bg`` may be one shared (H, W, 3) float image in [0, 1] or one per world (N, H, W, 3).
+    ``color`` (RGB in [0, 1], shape (3,) or one per agent (N, 3)) paints the blob another colour;
+    None keeps the red of the training data (chapter 08 uses a blue agent as a visual-only change).
     """
     pos = np.asarray(pos, dtype=np.float32).reshape(-1, 2)
     n, size = pos.shape[0], geo.size
@@ -175,7 +212,10 @@ def render(pos: np.ndarray, geo: Geometry, bg: np.ndarray | None = None) -> np.n
     idx = (np.arange(n)[:, None, None], ys[:, :, None], xs[:, None, :])
     patch = bg[idx[1:]] if bg.ndim == 3 else bg[idx]  # (N, k, k, 3)
     patch = patch * (1.0 - w)
-    patch[..., 0] += w[..., 0]
+    if color is None:
+        patch[..., 0] += w[..., 0]  # pure red (1, 0, 0)
+    else:
+        patch += w * np.broadcast_to(np.asarray(color, np.float32), (n, 3))[:, None, None, :]
     out[idx] = patch * 255.0 + 0.5
     return out
 
@@ -216,8 +256,8 @@ class BatchedTwoRoom:
         self.pos = step_positions(self.pos, check_actions(actions, self.n), self.geo)
         return self.pos
 
-    def render(self, pos: np.ndarray | None = None) -> np.ndarray:
-        return render(self.pos if pos is None else pos, self.geo, self._bg)
+    def render(self, pos: np.ndarray | None = None, color: np.ndarray | None = None) -> np.ndarray:
+        return render(self.pos if pos is None else pos, self.geo, self._bg, color)
 
     def goal_frames(self) -> np.ndarray:
         """The goal as LeWM gives it: an image of the agent standing at the goal (N, H, W, 3)."""
