@@ -76,7 +76,8 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
     targets = np.empty((n, t_max, 2), np.float32)
     pos[:, 0] = world.pos
     frames[:, 0] = world.render()
-    for t in tqdm(range(t_max), desc=f"collect {cfg.policy}", disable=not show_progress(progress)):
+    for t in tqdm(range(t_max), desc=f"collect {n} {cfg.policy} episodes (env steps)", unit="step",
+                  disable=not show_progress(progress)):
         if cfg.policy == "heuristic":
             a = heuristic_actions(world.pos, world.goal, world.geo, cfg.noise, rng)
         elif cfg.policy == "random":

@@ -161,7 +161,8 @@ def run_mpc(planner: Planner, tasks: Tasks, size: int, progress: bool = True) ->
     world.reset(tasks.start, tasks.goal)
     goal_frames = world.goal_frames()
     traj, success, steps = [world.pos.copy()], world.success(), 0
-    bar = tqdm(total=tasks.budget, desc=f"MPC {tasks.protocol}", disable=not show_progress(progress))
+    bar = tqdm(total=tasks.budget, desc=f"MPC {tasks.protocol} (env steps)", unit="step",
+               disable=not show_progress(progress))
     while steps < tasks.budget:
         actions = planner.solve(world.render(), goal_frames)  # (P, horizon * frameskip, 2)
         for a in actions.transpose(1, 0, 2)[: min(planner.steps_per_solve, tasks.budget - steps)]:
