@@ -9,17 +9,83 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
 
+import torch
+
 from .config import PROFILES, get_config
 from .evaluate import PROTOCOLS, evaluate, summary
-from .train import load_model, train
+from .train import CHECKPOINT, load_model, train
+
+CI_NOTE = ("note: ci profile (a tiny model trained for seconds): success is expected to equal the random "
+           "policy's; ci only proves the code runs. Use --profile cpu or gpu for results that mean something.")
+
+
+# ----------------------------------------------------------------------------- argument types
+# Each raises argparse.ArgumentTypeError, so argparse names the argument and exits with code 2
+# before any data collection or training.
+
+
+def at_least(least: int):
+    """An argparse type: a whole number >= ``least``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
+        return value
+
+    return parse
+
+
+def device(text: str) -> str:
+    """An argparse type: cpu, cuda, cuda:N or mps, and only one this machine has."""
+    try:
+        dev = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a device; use cpu, cuda, cuda:N or mps") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError("CUDA is not available on this machine; use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise argparse.ArgumentTypeError(f"no {text}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise argparse.ArgumentTypeError("MPS is not available on this machine; use --device cpu")
+    elif dev.type != "cpu":
+        raise argparse.ArgumentTypeError(f"{text!r} is not supported; use cpu, cuda, cuda:N or mps")
+    return text
+
+
+def checkpoint_file(text: str) -> Path:
+    """An argparse type: an existing checkpoint file."""
+    path = Path(text).expanduser()
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no checkpoint at {path}; train one with `python -m lewm_mini train --out DIR`")
+    return path
+
+
+def writable_dir(text: str) -> Path:
+    """An argparse type: a folder, created if needed, that this process can write to (probed)."""
+    path = Path(text).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".lewm_write_test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"cannot write to {path} ({err.strerror or err})") from None
+    return path
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     cfg = get_config(args.profile)
-    if args.steps:
+    if args.steps is not None:
         cfg.train.steps = args.steps
     result = train(cfg, args.out, device=args.device, resume=not args.fresh)
     last = result.history[-1] if result.history else {}
@@ -32,14 +98,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     model, stats, cfg = load_model(args.checkpoint, args.device or "cpu")
     for key in ("horizon", "samples", "iterations"):
-        if getattr(args, key):
+        if getattr(args, key) is not None:
             setattr(cfg.plan, key, getattr(args, key))
-    result = summary(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed, progress=not args.json))
+    if cfg.plan.samples < cfg.plan.elites:
+        raise ValueError(f"argument --samples: must be at least the {cfg.plan.elites} elites CEM keeps")
+    result = honest(summary(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed,
+                                     progress=not args.json)), cfg.profile)
     if args.json:
         print(json.dumps(result))
     else:
         print(table([result]))
     return 0
+
+
+def honest(result: dict, profile: str) -> dict:
+    """Add the profile, and under ci the note that its results are expected to be the random policy's."""
+    return result | {"profile": profile} | ({"note": CI_NOTE} if profile == "ci" else {})
 
 
 def table(results: list[dict]) -> str:
@@ -48,14 +122,18 @@ def table(results: list[dict]) -> str:
     for r in results:
         rows.append(f"| {r['protocol']} | {r['episodes']} | {r['budget']} steps | {r['success_rate']:.0%} | "
                     f"{r['random_success_rate']:.0%} | {r['plan_seconds_median']:.3f} |")
-    return "\n".join(rows)
+    notes = sorted({r["note"] for r in results if r.get("note")})
+    return "\n".join(rows + ([""] + notes if notes else []))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .viz import save_plan_figure
 
     cfg = get_config(args.profile)
-    out = Path(args.out or f"runs/{cfg.profile}")
+    try:
+        out = args.out = args.out or writable_dir(f"runs/{cfg.profile}")
+    except argparse.ArgumentTypeError as err:
+        raise ValueError(f"argument --out: {err}") from None
     print(f"profile {cfg.profile}: {cfg.data.episodes} episodes, {cfg.train.steps} training steps -> {out}")
     result = train(cfg, out, device=args.device)
     print(f"checkpoint: {result.checkpoint} ({result.seconds:.0f} s of training this run)")
@@ -64,10 +142,21 @@ def cmd_run(args: argparse.Namespace) -> int:
         r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed)
         fig = save_plan_figure(r, out / f"plan_{protocol}.png", cfg.data.size, random_traj=r["random_trajectories"])
         print(f"picture: {fig}")
-        results.append(summary(r))
+        results.append(honest(summary(r), cfg.profile))
     (out / "results.json").write_text(json.dumps(results, indent=1))
     print(table(results))
     return 0
+
+
+def interrupted(args: argparse.Namespace, argv: list[str]) -> str:
+    """What Ctrl-C leaves behind: the checkpoint, and the command that resumes from it."""
+    if args.cmd not in ("train", "run") or args.out is None:
+        return "interrupted."
+    command = shlex.join(["python", "-m", "lewm_mini", *(a for a in argv if a != "--fresh")])
+    path = Path(args.out) / CHECKPOINT
+    if path.exists():
+        return f"interrupted: the last checkpoint is {path}. Resume with:\n  {command}"
+    return f"interrupted before the first checkpoint ({path}). Start again with:\n  {command}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,35 +165,40 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("train", help="train a model and print the checkpoint path")
     p.add_argument("--profile", choices=(*PROFILES, "auto"), default="auto")
-    p.add_argument("--out", required=True)
-    p.add_argument("--steps", type=int, help="override the profile's number of training steps")
+    p.add_argument("--out", required=True, type=writable_dir)
+    p.add_argument("--steps", type=at_least(1), help="override the profile's number of training steps")
     p.add_argument("--fresh", action="store_true", help="start over instead of resuming a checkpoint in --out")
-    p.add_argument("--device")
+    p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("evaluate", help="plan with a checkpoint and report success beside a random policy")
-    p.add_argument("--checkpoint", required=True)
-    p.add_argument("--episodes", type=int, default=50)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", required=True, type=checkpoint_file)
+    p.add_argument("--episodes", type=at_least(1), default=50)
+    p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--protocol", choices=list(PROTOCOLS), default="paper")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--horizon", type=int, help="CEM horizon in action blocks (default: the profile's, 5)")
-    p.add_argument("--samples", type=int, help="CEM samples per iteration (default 300)")
-    p.add_argument("--iterations", type=int, help="CEM iterations (default 30)")
-    p.add_argument("--device")
+    p.add_argument("--horizon", type=at_least(1), help="CEM horizon in action blocks (default: the profile's, 5)")
+    p.add_argument("--samples", type=at_least(1), help="CEM samples per iteration (default 300)")
+    p.add_argument("--iterations", type=at_least(1), help="CEM iterations (default 30)")
+    p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser("run", help="collect data, train, evaluate both protocols, print a table, save pictures")
     p.add_argument("--profile", choices=(*PROFILES, "auto"), default="auto")
-    p.add_argument("--out")
-    p.add_argument("--episodes", type=int, default=50)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device")
+    p.add_argument("--out", type=writable_dir, help="default: runs/<profile>")
+    p.add_argument("--episodes", type=at_least(1), default=50)
+    p.add_argument("--seed", type=at_least(0), default=0)
+    p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_run)
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = ap.parse_args(argv)
     try:
         return args.fn(args)
     except (FileNotFoundError, ValueError, FloatingPointError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        pass  # leaving the handler frees the traceback, so open progress bars close before the message
+    print(f"\n{interrupted(args, argv)}", file=sys.stderr)
+    return 130
 
 
 if __name__ == "__main__":
