@@ -6,9 +6,12 @@ with quiet progress bars and warnings, the Agg backend, and a fresh cache. Check
 """
 
 import os
+import shutil
 import tempfile
 
 import pytest
+
+TEMP_CACHE = pytest.StashKey[str]()  # the temporary cache this session made, removed when it ends
 
 
 def pytest_configure(config):
@@ -18,7 +21,13 @@ def pytest_configure(config):
     os.environ["LEWM_QUIET"] = "1"
     os.environ["PYTHONWARNINGS"] = "ignore"
     if "LEWM_CACHE_KEEP" not in os.environ:
-        os.environ["LEWM_CACHE"] = tempfile.mkdtemp(prefix="lewm_test_cache_")
+        os.environ["LEWM_CACHE"] = config.stash[TEMP_CACHE] = tempfile.mkdtemp(prefix="lewm_test_cache_")
+
+
+def pytest_unconfigure(config):
+    """Delete the temporary cache (LEWM_CACHE_KEEP=1 skips it and uses the usual cache instead)."""
+    if TEMP_CACHE in config.stash:
+        shutil.rmtree(config.stash[TEMP_CACHE], ignore_errors=True)
 
 
 @pytest.hookimpl(tryfirst=True)

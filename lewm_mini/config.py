@@ -188,10 +188,20 @@ def cache_dir() -> Path:
     return path
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity: taskset, cgroups, a batch slot), else all."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 def set_cpu_threads() -> None:
-    """On CPU use every core for intra-op work, unless OMP_NUM_THREADS says otherwise."""
+    """On CPU use one intra-op thread per usable CPU, unless OMP_NUM_THREADS says otherwise.
+
+    Timings assume idle cores: when other programs keep them busy, everything runs many times slower.
+    """
     if not torch.cuda.is_available() and "OMP_NUM_THREADS" not in os.environ:
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        torch.set_num_threads(usable_cpus())
 
 
 def show_progress(progress: bool = True) -> bool:

@@ -1,0 +1,42 @@
+"""Threads follow the CPUs this process may use; a test run leaves no temporary cache behind."""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+import torch
+
+from lewm_mini import config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_threads_follow_the_usable_cpus(monkeypatch):
+    calls = []
+    monkeypatch.setattr(config.torch, "set_num_threads", calls.append)
+    monkeypatch.setattr(config.torch.cuda, "is_available", lambda: False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)  # e.g. taskset -c 3
+    config.set_cpu_threads()
+    assert calls == [1]
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")  # the user's setting wins
+    config.set_cpu_threads()
+    assert calls == [1] and torch.get_num_threads() >= 1
+
+
+@pytest.mark.skipif("LEWM_CACHE_KEEP" in os.environ, reason="LEWM_CACHE_KEEP: the usual cache is used")
+def test_cache_is_temporary():
+    cache = Path(os.environ["LEWM_CACHE"])
+    assert cache.name.startswith("lewm_test_cache_") and cache.parent == Path(tempfile.gettempdir())
+
+
+def test_a_test_run_removes_its_cache(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("LEWM_CACHE", "LEWM_CACHE_KEEP")} | {"TMPDIR": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "tests/test_housekeeping.py::test_cache_is_temporary"],
+                       cwd=ROOT, env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout + r.stderr
+    assert not list(tmp_path.glob("lewm_test_cache_*"))
