@@ -23,6 +23,8 @@ def plot_plan(traj: np.ndarray, goal: np.ndarray, size: int = 64, success: bool 
     ax.scatter(*traj[0], color="tab:red", s=30, zorder=3, label="start")
     ax.add_patch(plt.Circle(tuple(goal), geo.success_radius, fill=False, color="tab:green", lw=2))
     ax.scatter(*goal, color="tab:green", marker="x", s=30, zorder=3, label="goal")
+    ax.plot([], [], "o", mfc="none", mec="tab:green", mew=2, ms=9,  # the ring's legend entry
+            label=f"success: within {geo.success_radius:.1f} px of the goal")
     ax.set_xlim(0, size), ax.set_ylim(size, 0), ax.set_xticks([]), ax.set_yticks([])
     if title or success is not None:
         ax.set_title(title or ("reached" if success else "missed"))
@@ -39,17 +41,20 @@ def save_plan_figure(result: dict, path: str | Path, size: int = 64, n: int = 4,
 
     tasks, traj, success = result["tasks"], result["trajectories"], result["success"]
     n = min(n, len(traj))
-    fig, axes = plt.subplots(2, n, figsize=(2.6 * n, 5.4), squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=(2.6 * max(n, 2), 5.4), squeeze=False)
     goal_imgs = render(tasks.goal[:n], Geometry(size))
     for i in range(n):
         axes[0, i].imshow(goal_imgs[i])
         axes[0, i].set_title(f"goal image #{i}"), axes[0, i].axis("off")
         plot_plan(traj[i], tasks.goal[i], size, bool(success[i]), ax=axes[1, i],
                   random_traj=None if random_traj is None else random_traj[i])
-    axes[1, 0].legend(fontsize=7, loc="lower left")
+    handles, labels = axes[1, 0].get_legend_handles_labels()
+    ncol = len(labels) if n >= 3 else 2
+    rows = int(np.ceil(len(labels) / ncol))
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=8, frameon=False)  # below, off the paths
     fig.suptitle(f"{result['protocol']} protocol: success {result['success_rate']:.0%} "
                  f"(random {result['random_success_rate']:.0%})")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06 * rows, 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
