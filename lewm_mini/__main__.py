@@ -66,7 +66,8 @@ def checkpoint_file(text: str) -> Path:
     """An argparse type: an existing checkpoint file."""
     path = Path(text).expanduser()
     if not path.is_file():
-        raise argparse.ArgumentTypeError(f"no checkpoint at {path}; train one with `python -m lewm_mini train --out DIR`")
+        raise argparse.ArgumentTypeError(f"no checkpoint at {path}; train one with "
+                                         "`python -m lewm_mini train --out DIR`")
     return path
 
 

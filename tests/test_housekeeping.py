@@ -34,7 +34,8 @@ def test_cache_is_temporary():
 
 
 def test_a_test_run_removes_its_cache(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("LEWM_CACHE", "LEWM_CACHE_KEEP")} | {"TMPDIR": str(tmp_path)}
+    env = {k: v for k, v in os.environ.items() if k not in ("LEWM_CACHE", "LEWM_CACHE_KEEP")}
+    env["TMPDIR"] = str(tmp_path)  # where the child run makes its temporary cache
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                         "tests/test_housekeeping.py::test_cache_is_temporary"],
                        cwd=ROOT, env=env, capture_output=True, text=True)
