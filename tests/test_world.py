@@ -124,3 +124,13 @@ def test_reset_rejects_position_in_wall():
     world = BatchedTwoRoom(1, seed=0)
     with pytest.raises(ValueError, match="wall"):
         world.reset(np.array([[32.0, 40.0]]))
+
+
+def test_render_colour_argument_keeps_red_by_default():
+    pos = np.array([[20.0, 40.0], [45.5, 12.3]], np.float32)
+    default = render(pos, GEO)
+    np.testing.assert_array_equal(default, render(pos, GEO, color=(1.0, 0.0, 0.0)))
+    blue = render(pos, GEO, color=(0.0, 0.0, 1.0))
+    np.testing.assert_array_equal(blue, default[..., ::-1])  # grey-scale scene: only the agent changes
+    per_agent = render(pos, GEO, color=np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+    np.testing.assert_array_equal(per_agent, np.stack([default[0], blue[1]]))
