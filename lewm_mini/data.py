@@ -217,12 +217,21 @@ class ClipSampler:
         start = self.rng.integers(0, self.max_start + 1, batch)
         return ep, start
 
-    def get(self, ep: np.ndarray, start: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    def get_uint8(self, ep: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, torch.Tensor]:
+        """Clips at episodes ``ep`` (B,) from steps ``start`` (B,): uint8 frames (B, T, H, W, 3), blocks (B, T, A).
+
+        Training keeps frames as uint8 until they reach the device (4x less to copy than floats).
+        """
         frame_t = start[:, None] + self.fs * np.arange(self.t)  # (B, T)
-        frames = self.eps.frames[ep[:, None], frame_t]  # (B, T, H, W, 3)
+        frames = np.asarray(self.eps.frames[ep[:, None], frame_t])  # (B, T, H, W, 3)
         act_t = start[:, None] + np.arange(self.span)  # (B, T * fs)
         raw = self.eps.actions[ep[:, None], act_t]  # (B, T * fs, 2)
-        return frames_to_tensor(frames), torch.from_numpy(self.stats.block(raw, self.fs))
+        return frames, torch.from_numpy(self.stats.block(raw, self.fs))
+
+    def get(self, ep: np.ndarray, start: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Like ``get_uint8``, with frames as floats (B, T, 3, H, W) in [0, 1] (``frames_to_tensor``)."""
+        frames, actions = self.get_uint8(ep, start)
+        return frames_to_tensor(frames), actions
 
     def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self.get(*self.indices(batch))

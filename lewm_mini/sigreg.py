@@ -42,6 +42,10 @@ class SIGReg(nn.Module):
             z = z.unsqueeze(0)
         if z.ndim != 3:
             raise ValueError(f"SIGReg expects (T, B, D) or (B, D) embeddings, got shape {tuple(z.shape)}")
+        with torch.autocast(z.device.type, enabled=False):  # cos/sin of t * x need float32, also under bf16/fp16
+            return self.statistic(z.float(), generator)
+
+    def statistic(self, z: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         batch, dim = z.shape[1], z.shape[2]
         u = torch.randn(dim, self.num_proj, generator=generator, device=z.device if generator is None else generator.device)
         u = (u / u.norm(dim=0, keepdim=True)).to(device=z.device, dtype=z.dtype)

@@ -2,19 +2,27 @@
 
 A reader can finish this file in one sitting. The loop samples clips, computes the two loss terms,
 clips gradients and steps. Every ``checkpoint_every`` steps it saves everything needed to resume
-*exactly* (model, optimizer, scheduler, and the three random streams: torch's for dropout, the
-clip sampler's, and SIGReg's directions), so an interrupted run resumes where it stopped.
+*exactly* (model, optimizer, scheduler, gradient scaler, and the random streams: torch's for
+dropout on the CPU and on the GPU, the clip sampler's, and SIGReg's directions), so an interrupted
+run resumes where it stopped.
+
+On a GPU three things keep it busy: mixed precision (bf16 where the GPU has it, else fp16 with a
+gradient scaler), clips that travel as uint8 from pinned memory and become floats on the device
+while the next batch is prepared in a background thread (``Prefetcher``), and host syncs (the
+finite-loss check, the floats of the history) only every ``LOG_EVERY`` steps.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress
@@ -22,6 +30,7 @@ from .data import ActionStats, ClipSampler, frames_to_tensor, load_or_collect
 from .jepa import LeWM, parameter_table
 
 CHECKPOINT = "checkpoint.pt"
+LOG_EVERY = 50  # on a GPU: steps between host syncs (finite check, history, progress bar)
 
 
 class HeldOut:
@@ -81,6 +90,59 @@ def lr_lambda(warmup: int, total: int):
     return f
 
 
+def amp_dtype(device: torch.device) -> torch.dtype | None:
+    """Mixed precision on CUDA: bf16 where the GPU computes it natively (Ampere and later), else fp16
+    (a T4, which needs a gradient scaler); None (float32) on the CPU."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
+
+
+def frames_to_device(frames: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 frames (..., H, W, 3) -> float (..., 3, H, W) in [0, 1] on ``device``.
+
+    The conversion happens on the device (4x less to copy); the arithmetic is ``frames_to_tensor``'s.
+    """
+    return frames.to(device, non_blocking=True).float().div_(255.0).movedim(-1, -3)
+
+
+class Prefetcher:
+    """Batches of clips prepared in a background thread while the current one trains.
+
+    ``next()`` returns uint8 frames (B, T, H, W, 3), in pinned memory when ``pin``, and action blocks
+    (B, T, A). Clip indices are drawn on the calling thread, in order, so the sampler's random
+    stream is the same as without prefetching; ``state()`` is the sampler state before the batch
+    that is prepared but not yet returned, which is what a checkpoint must store. ``part`` selects
+    this process's share of each batch (distributed training draws one batch for all ranks).
+    """
+
+    def __init__(self, sampler: ClipSampler, batch: int, pin: bool = False, part: slice = slice(None)):
+        self.sampler, self.batch, self.pin, self.part = sampler, batch, pin, part
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending = self._submit()
+
+    def _submit(self):
+        state = self.sampler.state()
+        ep, start = self.sampler.indices(self.batch)
+        return state, self.pool.submit(self._load, ep[self.part], start[self.part])
+
+    def _load(self, ep: np.ndarray, start: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        frames, actions = self.sampler.get_uint8(ep, start)
+        frames = torch.from_numpy(frames)
+        return (frames.pin_memory(), actions.pin_memory()) if self.pin else (frames, actions)
+
+    def next(self) -> tuple[torch.Tensor, torch.Tensor]:
+        _, future = self.pending
+        self.pending = self._submit()
+        return future.result()
+
+    def state(self) -> dict:
+        return self.pending[0]
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
 def save_checkpoint(path: Path, **state) -> None:
     """Write atomically: a crash mid-save never leaves a half-written checkpoint behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,11 +176,14 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Le
 
 
 def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: bool = True,
-          progress: bool = True, stop_after: int | None = None) -> TrainResult:
+          progress: bool = True, stop_after: int | None = None, sync_every: int | None = None) -> TrainResult:
     """Train LeWM on cached offline data; writes ``out_dir/checkpoint.pt``.
 
     ``resume`` continues from an existing checkpoint in ``out_dir``; ``stop_after`` ends the run
     after that many total steps (as an interruption would), leaving a checkpoint to resume from.
+    ``sync_every``: steps between host syncs (finite-loss check, history); default 1 on the CPU,
+    ``LOG_EVERY`` on a GPU. Checkpoints are only written after a check, so the last checkpoint is
+    always good.
     """
     set_cpu_threads()
     dev = pick_device(device)
@@ -129,11 +194,14 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     episodes = load_or_collect(cfg.data, "train", progress=progress)
     sampler = ClipSampler(episodes, cfg.model.history, cfg.model.frameskip, seed=tc.seed)
     model = LeWM(cfg.model, num_proj=tc.num_proj).to(dev)
+    amp = amp_dtype(dev)
     if show_progress(progress):
         sizes = ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in parameter_table(model).items())
-        print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}")
-    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay)
+        print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}" + (f", {amp}".replace("torch.", "") if amp else ""))
+    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay,
+                            fused=True if dev.type == "cuda" else None)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tc.warmup, tc.steps))
+    scaler = torch.amp.GradScaler(dev.type, enabled=amp == torch.float16)
     sig_gen = torch.Generator(device=dev).manual_seed(tc.seed + 1)
     step, history = 0, []
 
@@ -144,51 +212,83 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         model.load_state_dict(ckpt["model"])
         opt.load_state_dict(ckpt["optimizer"])
         sched.load_state_dict(ckpt["scheduler"])
+        if ckpt.get("grad_scaler"):
+            scaler.load_state_dict(ckpt["grad_scaler"])
         torch.set_rng_state(ckpt["torch_rng"].cpu())
+        if dev.type == "cuda" and "cuda_rng" in ckpt:
+            torch.cuda.set_rng_state(ckpt["cuda_rng"].cpu(), dev)
         sig_gen.set_state(ckpt["sigreg_rng"].to(sig_gen.get_state().device))
         sampler.set_state(ckpt["sampler_rng"])
         sampler.stats = ActionStats.from_dict(ckpt["action_stats"])
         step, history = ckpt["step"], list(ckpt["history"])
 
+    end = tc.steps if stop_after is None else min(tc.steps, stop_after)
+    batches = Prefetcher(sampler, tc.batch, pin=dev.type == "cuda") if step < end else None
+
     def checkpoint() -> None:
+        rng = {"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {}
         save_checkpoint(
             path, model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
-            step=step, config=cfg.to_dict(), action_stats=sampler.stats.to_dict(), history=history,
-            torch_rng=torch.get_rng_state(), sigreg_rng=sig_gen.get_state(), sampler_rng=sampler.state(),
+            grad_scaler=scaler.state_dict(), step=step, config=cfg.to_dict(), action_stats=sampler.stats.to_dict(),
+            history=history, torch_rng=torch.get_rng_state(), sigreg_rng=sig_gen.get_state(),
+            sampler_rng=batches.state() if batches else sampler.state(), **rng,
         )
 
     held_out = HeldOut(cfg, sampler.stats, seed=tc.seed) if tc.eval_every else None
-    end = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=dev.type == "cuda")
+    sync_every = sync_every or (LOG_EVERY if dev.type == "cuda" else 1)
+    pending: list[tuple[int, torch.Tensor]] = []  # (step, loss terms) still on the device
+    names: tuple[str, ...] = ()
+
+    def sync(now: int) -> None:
+        """One host sync: bring the pending loss terms over, stop on a non-finite loss, log them."""
+        values = torch.stack([v for _, v in pending]).cpu()  # (n, terms)
+        for (s, _), v in zip(pending, values.tolist()):
+            if not math.isfinite(v[0]):
+                when = ("stopped without updating" if s == now else
+                        f"found at step {now} (the loss is checked every {sync_every} steps)")
+                raise FloatingPointError(
+                    f"loss is not finite at step {s} ({dict(zip(names, v))}); {when}. "
+                    f"The last good checkpoint is {path if path.exists() else 'not written yet'}; "
+                    "lower the learning rate or check the data."
+                )
+            history.append({"step": s + 1} | dict(zip(names, v)))
+        pending.clear()
+
     model.train()
     t0 = time.perf_counter()
     bar = tqdm(desc=f"train [{cfg.profile}]", disable=not show_progress(progress) or step >= end,
                initial=step, total=end)
-    while step < end:
-        frames, actions = sampler.sample(tc.batch)
-        frames, actions = frames.to(dev, non_blocking=True), actions.to(dev, non_blocking=True)
-        with autocast:
-            out = model.loss(frames, actions, lam=tc.lam, generator=sig_gen)
-        if not torch.isfinite(out["loss"]):
-            bad = {k: float(v.detach()) for k, v in out.items()}
-            raise FloatingPointError(
-                f"loss is not finite at step {step} ({bad}); stopped without updating. "
-                f"The last good checkpoint is {path if path.exists() else 'not written yet'}; "
-                "lower the learning rate or check the data."
-            )
-        opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-        opt.step()
-        sched.step()
-        step += 1  # steps done
-        history.append({"step": step} | {k: float(v.detach()) for k, v in out.items()})
-        if held_out is not None and (step % tc.eval_every == 0 or step == tc.steps):
-            history[-1] |= held_out(model)
-        bar.update(1)
-        bar.set_postfix(pred=f"{history[-1]['pred']:.4f}", sigreg=f"{history[-1]['sigreg']:.2f}")
-        if step % tc.checkpoint_every == 0 or step == end:
-            checkpoint()
+    try:
+        while step < end:
+            frames, actions = batches.next()
+            frames, actions = frames_to_device(frames, dev), actions.to(dev, non_blocking=True)
+            with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
+                out = model.loss(frames, actions, lam=tc.lam, generator=sig_gen)
+            names = tuple(out)
+            pending.append((step, torch.stack([v.detach().float() for v in out.values()])))
+            done = step + 1
+            evaluate_now = held_out is not None and (done % tc.eval_every == 0 or done == tc.steps)
+            check = (done % sync_every == 0 or done % tc.checkpoint_every == 0 or done == end or evaluate_now)
+            if check:
+                sync(step)  # raises before this step's update if a loss is not finite
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(out["loss"]).backward()
+            scaler.unscale_(opt)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            scaler.step(opt)
+            scaler.update()
+            sched.step()
+            step = done
+            if check:
+                if evaluate_now:
+                    history[-1] |= held_out(model)
+                bar.update(step - bar.n)
+                bar.set_postfix(pred=f"{history[-1]['pred']:.4f}", sigreg=f"{history[-1]['sigreg']:.2f}")
+            if step % tc.checkpoint_every == 0 or step == end:
+                checkpoint()
+    finally:
+        if batches:
+            batches.close()
     bar.close()
     if not path.exists():
         checkpoint()

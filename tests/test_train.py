@@ -106,3 +106,66 @@ def test_profiles():
         assert auto_profile() == "ci" and get_config().profile == "ci"
     finally:
         os.environ.pop("LEWM_PROFILE") if old is None else os.environ.__setitem__("LEWM_PROFILE", old)
+
+
+def test_deferred_host_syncs_keep_the_history_and_the_nan_guard(tmp_path, monkeypatch):
+    """On a GPU the loss is checked every LOG_EVERY steps; the same code path, forced on the CPU."""
+    from lewm_mini.jepa import LeWM
+
+    cfg = ci_cfg(steps=12, checkpoint_every=5, eval_every=0)
+    every = train(cfg, tmp_path / "every", progress=False)
+    deferred = train(cfg, tmp_path / "deferred", progress=False, sync_every=4)
+    assert deferred.history == every.history
+    ckpt = load_checkpoint(deferred.checkpoint)
+    assert {"grad_scaler", "torch_rng", "sigreg_rng", "sampler_rng"} <= set(ckpt)
+
+    real_loss, calls = LeWM.loss, {"n": 0}
+
+    def poisoned(self, *args, **kw):  # the 7th step (index 6) is NaN; it is found at the check of step 8
+        out = real_loss(self, *args, **kw)
+        calls["n"] += 1
+        if calls["n"] == 7:
+            out["loss"] = out["loss"] * float("nan")
+        return out
+
+    monkeypatch.setattr(LeWM, "loss", poisoned)
+    with pytest.raises(FloatingPointError, match="not finite at step 6 .*found at step 7.*checkpoint.pt"):
+        train(cfg, tmp_path / "nan", progress=False, sync_every=4)
+    assert load_checkpoint(tmp_path / "nan" / "checkpoint.pt")["step"] == 5  # written after a good check
+
+
+def test_prefetcher_draws_the_same_clips_and_checkpoints_the_right_state():
+    from lewm_mini.config import DataConfig
+    from lewm_mini.data import ClipSampler, collect
+    from lewm_mini.train import Prefetcher, frames_to_device
+
+    eps = collect(DataConfig(episodes=6, steps=30), progress=False)
+    plain, ahead = (ClipSampler(eps, 3, 5, seed=1) for _ in range(2))
+    batches = Prefetcher(ahead, 4)
+    try:
+        for _ in range(3):
+            state = plain.state()
+            frames, actions = plain.sample(4)
+            assert batches.state() == state  # what a checkpoint taken now must store
+            u8, a = batches.next()
+            assert u8.dtype == torch.uint8 and torch.equal(frames_to_device(u8, torch.device("cpu")), frames)
+            assert torch.equal(a, actions)
+    finally:
+        batches.close()
+
+
+def test_mixed_precision_choice_on_cpu():
+    from lewm_mini.train import amp_dtype
+
+    assert amp_dtype(torch.device("cpu")) is None
+
+
+def test_sigreg_stays_float32_under_mixed_precision():
+    from lewm_mini.sigreg import SIGReg
+
+    z = torch.randn(4, 64, 16)
+    exact = SIGReg(num_proj=32)(z, generator=torch.Generator().manual_seed(0))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed = SIGReg(num_proj=32)(z.bfloat16(), generator=torch.Generator().manual_seed(0))
+    assert mixed.dtype == torch.float32
+    torch.testing.assert_close(mixed, exact, rtol=0.05, atol=0.05)  # only the bf16 rounding of z differs
