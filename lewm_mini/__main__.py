@@ -3,6 +3,7 @@
     python -m lewm_mini run                       # data, training (auto profile), both protocols, table, picture
     python -m lewm_mini train --profile cpu --out runs/cpu
     python -m lewm_mini evaluate --checkpoint runs/cpu/checkpoint.pt --episodes 50 --seed 0 --protocol paper --json
+    python -m lewm_mini check exercises/03_predictor_exercises.ipynb   # your answers, every checker strict
 """
 
 from __future__ import annotations
@@ -127,6 +128,12 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows + ([""] + notes if notes else []))
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from .notebook_runner import check_main
+
+    return check_main(args.notebooks, args.profile)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .viz import save_plan_figure
 
@@ -189,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_run)
+    p = sub.add_parser("check", help="run exercise notebooks with every checker strict; say which exercises pass")
+    p.add_argument("notebooks", nargs="*", help="exercise notebooks (.ipynb or .py; default: all of exercises/)")
+    p.add_argument("--profile", choices=PROFILES, default="ci")
+    p.set_defaults(fn=cmd_check)
     argv = sys.argv[1:] if argv is None else list(argv)
     args = ap.parse_args(argv)
     try:

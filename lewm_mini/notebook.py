@@ -13,7 +13,22 @@ import torch
 
 from .config import Config, cache_dir, get_config, pick_device, seed_everything, set_cpu_threads
 
-REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # Colab installs lewm_mini from here
+REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # Colab installs lewm_mini from here: the one place to change it
+
+# The first code cell of every notebook. `python tools/make_exercises.py --fix-sources` writes it into the .py
+# sources (a notebook cannot import REPO_URL before lewm_mini is installed); tests/test_notebooks.py checks it.
+SETUP_CELL = """\
+import subprocess, sys
+REPO_URL = "{repo_url}"  # set in lewm_mini/notebook.py
+if "google.colab" in sys.modules:  # installs lewm_mini only: Colab's CUDA torch stays
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{{REPO_URL}}"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise SystemExit(f"Could not install lewm_mini from {{REPO_URL}}:\\n{{pip.stderr.strip()[-300:]}}\\n"
+                         "Set REPO_URL to a copy you can reach, or upload the repository and "
+                         "!pip install -q <its folder>.")
+from lewm_mini.notebook import setup
+cfg, device = setup(seed=0)""".format(repo_url=REPO_URL)
 
 
 def setup(seed: int = 0, profile: str | None = None) -> tuple[Config, torch.device]:

@@ -4,14 +4,28 @@ solutions/NN_slug_solutions.py is the single source of each exercise. Code betwe
 ``### BEGIN SOLUTION`` and ``### END SOLUTION`` becomes a stub that raises NotImplementedError
 naming the exercise's function. Run after editing any notebook:
 
-    python tools/make_exercises.py          # write
-    python tools/make_exercises.py --check  # exit 1 when anything is stale (used by the tests)
+    python tools/make_exercises.py                # write what is stale
+    python tools/make_exercises.py --check        # exit 1 when anything is stale (used by the tests)
+    python tools/make_exercises.py --fix-sources  # standard .py header (kernelspec), setup cell, Compute line
+
+- notebooks/NN_slug.ipynb keeps the outputs that tools/execute_notebooks.py stored while the code cells of
+  its .py twin are the ones that made them (hash in the notebook's metadata); otherwise it is written
+  without outputs, and tests/test_notebooks.py says the chapter needs executing again.
+- A generated file is fresh when it, or its version in git HEAD, is what this tool writes: local edits
+  (a learner's answers in exercises/, a notebook run and saved) never make it stale, and a clean checkout
+  (CI) is checked exactly.
+- An exercises/ file with a learner's answers (a stub replaced, and the file differs from what this tool
+  writes and from git HEAD) is never overwritten without ``--force``.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +34,11 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# Pairing, and no jupytext version in the .py header: opening and saving in JupyterLab leaves both files unchanged.
+JUPYTEXT = {"formats": "ipynb,py:percent", "notebook_metadata_filter": "-jupytext.text_representation.jupytext_version"}
+RECORD = "lewm_mini"  # notebook metadata written by tools/execute_notebooks.py: how and from which code it was run
+STUB = "# YOUR CODE HERE"
 
 
 def strip_solutions(text: str) -> str:
@@ -54,44 +73,163 @@ def exercise_text(solution: Path) -> str:
     return text.replace("(solutions)", "(exercises)")
 
 
-def notebook_json(py_text: str) -> str:
-    """The .ipynb we commit for a percent-format .py: no outputs, a python3 kernelspec."""
+def normalized_source(py_text: str, chapter: bool = False) -> str:
+    """A .py source with the standard header (pairing, kernelspec) and the standard setup cell first; a
+    chapter's title also gets its Compute paragraph (tools/execute_notebooks.start_compute)."""
+    from lewm_mini.notebook import SETUP_CELL
+
     nb = jupytext.reads(py_text, fmt="py:percent")
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"
+    nb.metadata["jupytext"] = dict(JUPYTEXT)
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if code and "google.colab" in code[0].source:
+        code[0].source = SETUP_CELL
+    text = jupytext.writes(nb, fmt="py:percent")
+    if chapter:
+        from execute_notebooks import start_compute
+
+        text = start_compute(text)
+    return text
+
+
+def code_sha256(py_text: str) -> str:
+    """Hash of the code cells of a .py twin (what a run's outputs depend on; prose edits keep them valid).
+
+    The Colab setup cell is left out: it does nothing outside Colab, and its REPO_URL may change.
+    """
+    code = [c.source for c in jupytext.reads(py_text, fmt="py:percent").cells if c.cell_type == "code"]
+    if code and "google.colab" in code[0]:
+        code = code[1:]
+    return hashlib.sha256("\n# %%\n".join(code).encode()).hexdigest()
+
+
+def recorded_sha256(ipynb_text: str | None) -> str | None:
+    """The code hash recorded by tools/execute_notebooks.py in a stored notebook, if any."""
+    try:
+        return json.loads(ipynb_text)["metadata"][RECORD]["code_sha256"]
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def notebook_json(py_text: str, executed: str | None = None) -> str:
+    """The .ipynb we commit for a percent-format .py: a python3 kernelspec, no outputs, except that the
+    outputs and run record of ``executed`` (an .ipynb's text) are kept when they were made by this code."""
+    nb = jupytext.reads(py_text, fmt="py:percent")
+    nb.metadata = {"jupytext": dict(JUPYTEXT), "kernelspec": dict(KERNELSPEC)}
+    code = []
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"  # stable ids: regenerating never changes an unchanged notebook
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
+            code.append(cell)
+    if executed is not None and recorded_sha256(executed) == code_sha256(py_text):
+        old = nbformat.reads(executed, as_version=4)
+        old_code = [c for c in old.cells if c.cell_type == "code"]
+        if len(old_code) == len(code):
+            for cell, ran in zip(code, old_code):
+                cell.outputs, cell.execution_count = ran.get("outputs", []), ran.get("execution_count")
+            nb.metadata[RECORD] = old.metadata[RECORD]
     return nbformat.writes(nb) + "\n"
 
 
-def targets() -> dict[Path, str]:
-    """Every generated file and the text it must have."""
+def git_head(path: Path) -> str | None:
+    """The file's text in git HEAD, or None (no git, not a repository, or not committed)."""
+    try:
+        r = subprocess.run(["git", "show", f"HEAD:./{path.name}"], cwd=path.parent, capture_output=True)
+    except OSError:
+        return None
+    return r.stdout.decode() if r.returncode == 0 else None
+
+
+def looks_generated(text: str) -> bool:
+    """Every exercise stub is still in place (no learner answer yet); for files outside git."""
+    if text.lstrip().startswith("{"):
+        text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"])
+    lines = [line.strip() for line in text.splitlines()]
+    stubs = [i for i, line in enumerate(lines) if line == STUB]
+    return bool(stubs) and all(i + 1 < len(lines) and lines[i + 1].startswith("raise NotImplementedError(")
+                               for i in stubs)
+
+
+def targets(root: Path = ROOT) -> dict[Path, str]:
+    """Every generated file and the text of the .py it is made from (for exercises/*.py: its own text)."""
     want: dict[Path, str] = {}
-    for sol in sorted((ROOT / "solutions").glob("*_solutions.py")):
-        ex = ROOT / "exercises" / sol.name.replace("_solutions.py", "_exercises.py")
+    for sol in sorted((root / "solutions").glob("*_solutions.py")):
+        ex = root / "exercises" / sol.name.replace("_solutions.py", "_exercises.py")
         want[ex] = exercise_text(sol)
     for folder in ("notebooks", "solutions", "exercises"):
-        for py in sorted((ROOT / folder).glob("[0-9][0-9]_*.py")):
-            text = want.get(py, py.read_text())
-            want[py.with_suffix(".ipynb")] = notebook_json(text)
+        for py in sorted({*(root / folder).glob("[0-9][0-9]_*.py"), *(p for p in want if p.parent.name == folder)}):
+            want[py.with_suffix(".ipynb")] = want.get(py) or py.read_text()
     return want
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
+def generated(path: Path, source: str, current: str | None) -> str:
+    """What ``path`` must hold, made from ``source``; a chapter keeps the outputs ``current`` stores for it."""
+    if path.suffix == ".py":
+        return source
+    return notebook_json(source, current if path.parent.name == "notebooks" else None)
+
+
+def status(path: Path, source: str) -> str:
+    """"fresh", "edited" (local changes to a file whose committed or generated form is fresh: a learner's
+    work, kept) or "stale"."""
+    current = path.read_text() if path.exists() else None
+    if current is not None and current == generated(path, source, current):
+        return "fresh"
+    head = git_head(path)
+    if head is not None and head == generated(path, source, head):
+        return "edited"
+    if head is None and current is not None and path.parent.name == "exercises" and not looks_generated(current):
+        return "edited" if not os.environ.get("CI") else "stale"
+    return "stale"
+
+
+def learner_edits(path: Path, want: str) -> bool:
+    """An exercises/ file holding answers: a stub was replaced, and it differs from what we write and from
+    git HEAD. (A file with every stub in place is the generator's, e.g. regenerated but not committed.)"""
+    if path.parent.name != "exercises" or not path.exists():
+        return False
+    current = path.read_text()
+    return current != want and current != git_head(path) and not looks_generated(current)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true", help="only report stale files")
-    args = ap.parse_args()
-    stale = [p for p, text in targets().items() if not p.exists() or p.read_text() != text]
+    ap.add_argument("--force", action="store_true", help="overwrite exercises/ even where it holds your own edits")
+    ap.add_argument("--fix-sources", action="store_true",
+                    help="first give the .py sources in notebooks/ and solutions/ the standard header and setup cell")
+    ap.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    root = args.root.resolve()
+    if args.fix_sources and not args.check:
+        for folder in ("notebooks", "solutions"):
+            for py in sorted((root / folder).glob("[0-9][0-9]_*.py")):
+                text = py.read_text()
+                fixed = normalized_source(text, chapter=folder == "notebooks")
+                if fixed != text:
+                    py.write_text(fixed)
+                    print(f"wrote {py.relative_to(root)} (header, setup cell, Compute paragraph)")
+    want = targets(root)
     if args.check:
+        stale = [p for p, source in want.items() if status(p, source) == "stale"]
         for p in stale:
-            print(f"stale: {p.relative_to(ROOT)} (run python tools/make_exercises.py)")
+            print(f"stale: {p.relative_to(root)} (run python tools/make_exercises.py)")
         return 1 if stale else 0
-    for p, text in targets().items():
-        if p in stale:
-            p.write_text(text)
-            print(f"wrote {p.relative_to(ROOT)}")
+    refused = []
+    for p, source in want.items():
+        current = p.read_text() if p.exists() else None
+        text = generated(p, source, current)
+        if text == current:
+            continue
+        if not args.force and learner_edits(p, text):
+            refused.append(p)
+            continue
+        p.write_text(text)
+        print(f"wrote {p.relative_to(root)}")
+    for p in refused:
+        print(f"kept {p.relative_to(root)}: it holds your own edits (python tools/make_exercises.py --force "
+              "overwrites it)", file=sys.stderr)
     return 0
 
 

@@ -19,14 +19,25 @@ class CheckFailed(AssertionError):
     """A learner's answer is wrong; the message is the hint."""
 
 
+class Verdict(int):
+    """A checker's result: true on a pass. Truthy like a bool, but shows nothing as a cell's last value
+    (a check cell prints its message, not a trailing ``True``/``False``)."""
+
+    def __repr__(self) -> str:
+        return "PASS" if self else "not passed"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def strict_mode() -> bool:
     return os.environ.get("LEWM_STRICT", "") not in ("", "0")
 
 
-def run_check(name: str, test: Callable[[], None], strict: bool | None = None) -> bool:
+def run_check(name: str, test: Callable[[], None], strict: bool | None = None) -> Verdict:
     """Run ``test`` (which raises CheckFailed with a hint when the answer is wrong).
 
-    Returns True on a pass. Prints the verdict; raises only in strict mode.
+    Returns a true ``Verdict`` on a pass. Prints the verdict; raises only in strict mode.
     """
     strict = strict_mode() if strict is None else strict
     try:
@@ -36,22 +47,22 @@ def run_check(name: str, test: Callable[[], None], strict: bool | None = None) -
         print(msg)
         if strict:
             raise AssertionError(msg) from None
-        return False
+        return Verdict(False)
     except CheckFailed as err:
         msg = f"[x] {name}: FAIL. Hint: {err}"
         print(msg)
         if strict:
             raise AssertionError(msg) from None
-        return False
+        return Verdict(False)
     except Exception as err:  # the learner's code crashed
         msg = f"[x] {name}: your code raised {type(err).__name__}: {err}"
         print(msg)
         print("".join(traceback.format_exception_only(type(err), err)).strip())
         if strict:
             raise AssertionError(msg) from err
-        return False
+        return Verdict(False)
     print(f"[v] {name}: PASS")
-    return True
+    return Verdict(True)
 
 
 def require(condition: bool, hint: str) -> None:
