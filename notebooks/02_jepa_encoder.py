@@ -2,9 +2,15 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -30,14 +36,20 @@
 #
 # **Prerequisites:** chapter 01 (the world and its data); PyTorch basics (`nn.Module`, a training loop).
 #
-# **Time:** reading about 50 min. Compute, measured on an idle 2-core CPU (cpu profile, chapters run
-# in order): 118 s, 90% of it training the four models of section 5; ci profile 10 s.
+# **Time:** reading about 50 min.
+#
+# **Compute**: CPU (cpu profile) not measured yet; `python tools/execute_notebooks.py` writes this line.
 
 # %%
 import subprocess, sys
-REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # Colab installs lewm_mini from here
-if "google.colab" in sys.modules:  # never reinstalls torch: Colab's CUDA build stays
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # set in lewm_mini/notebook.py
+if "google.colab" in sys.modules:  # installs lewm_mini only: Colab's CUDA torch stays
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise SystemExit(f"Could not install lewm_mini from {REPO_URL}:\n{pip.stderr.strip()[-300:]}\n"
+                         "Set REPO_URL to a copy you can reach, or upload the repository and "
+                         "!pip install -q <its folder>.")
 from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 

@@ -2,9 +2,15 @@
 # jupyter:
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
 # ---
 
 # %% [markdown]
@@ -34,15 +40,20 @@
 # **Prerequisites:** chapters 02 (encoder, projector) and 03 (predictor); a little probability (mean,
 # variance, the Gaussian density).
 #
-# **Time:** reading about 60 min. Compute, measured on an idle 2-core CPU (cpu profile, after chapter
-# 03, whose λ = 0.09 model is reused from the cache): 100 s; a rerun with everything cached takes
-# about 20 s; ci profile 11 s.
+# **Time:** reading about 60 min.
+#
+# **Compute**: CPU (cpu profile) not measured yet; `python tools/execute_notebooks.py` writes this line.
 
 # %%
 import subprocess, sys
-REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # Colab installs lewm_mini from here
-if "google.colab" in sys.modules:  # never reinstalls torch: Colab's CUDA build stays
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"], check=True)
+REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # set in lewm_mini/notebook.py
+if "google.colab" in sys.modules:  # installs lewm_mini only: Colab's CUDA torch stays
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise SystemExit(f"Could not install lewm_mini from {REPO_URL}:\n{pip.stderr.strip()[-300:]}\n"
+                         "Set REPO_URL to a copy you can reach, or upload the repository and "
+                         "!pip install -q <its folder>.")
 from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
