@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                 fixed = normalized_source(text, chapter=folder == "notebooks")
                 if fixed != text:
                     py.write_text(fixed)
-                    print(f"wrote {py.relative_to(root)} (header, setup cell, Compute paragraph)")
+                    print(f"wrote {py.relative_to(root)} (standard header and setup cell)")
     want = targets(root)
     if args.check:
         stale = [p for p, source in want.items() if status(p, source) == "stale"]
