@@ -22,10 +22,10 @@ from .cem import cem
 from .config import Config, DataConfig, PlanConfig, show_progress
 from .data import ActionStats, collect, frames_to_tensor
 from .jepa import LeWM
-from .world import BatchedTwoRoom, Geometry, random_start_goal_in_rooms
+from .world import BatchedTwoRoom, Geometry, random_start_goal_in_rooms, render, room_of
 
 PROTOCOLS = {"paper": 50, "cross-room": 100}  # protocol -> step budget
-PLANNERS = ("cem", "graph")
+PLANNERS = ("cem", "graph")  # what the CLI offers; "door-oracle" is an ablation (see Planner.targets)
 GOAL_OFFSET = 25  # paper protocol: goal is the state 25 steps ahead
 
 
@@ -45,7 +45,7 @@ class Planner:
         self.stats = stats
         self.cfg = plan
         self.planner = planner or plan.planner
-        if self.planner not in PLANNERS:
+        if self.planner not in (*PLANNERS, "door-oracle"):
             raise ValueError(f"unknown planner {self.planner!r}; use one of {PLANNERS}")
         self.fs = model.cfg.frameskip
         self.history = plan.history or model.cfg.history
@@ -67,7 +67,7 @@ class Planner:
     @property
     def steps_per_solve(self) -> int:
         """Environment steps MPC executes from each plan before replanning."""
-        if self.planner == "graph":
+        if self.planner != "cem":
             return min(self.cfg.replan_every, self.cfg.graph_horizon * self.fs)
         return self.cfg.horizon * self.fs
 
@@ -78,7 +78,14 @@ class Planner:
 
     @torch.inference_mode()
     def targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
-        """Graph planner: the latent each problem aims at now (P, D), and whether it is a waypoint (P,)."""
+        """Graph planner: the latent each problem aims at now (P, D), and whether it is a waypoint (P,).
+
+        planner="door-oracle" is the upper bound for a plan with one waypoint: it reads the true
+        positions off the frames and aims at an image of the agent in the doorway while the agent is
+        in the other room than the goal (privileged information, for ablations only).
+        """
+        if self.planner == "door-oracle":
+            return self._door_targets(z0, zg)
         from .graph import choose_waypoint, goal_trees, snap
 
         goal_nodes = snap(self.graph, zg)
@@ -90,6 +97,14 @@ class Planner:
             if wp is not None:
                 out[i], is_wp[i] = self.graph.z[wp], True
         return out, is_wp
+
+    def _door_targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
+        geo = Geometry(self.model.cfg.image_size)
+        pos, goal = agent_position(self._frames), agent_position(self._goal_frames)
+        door = geo.door_center
+        is_wp = (room_of(pos, geo) != room_of(goal, geo)) & (np.linalg.norm(pos - door, axis=1) > geo.speed)
+        z_door = self.encode(render(door[None], geo))  # (1, D)
+        return torch.where(torch.as_tensor(is_wp, device=zg.device)[:, None], z_door, zg), is_wp
 
     @torch.inference_mode()
     def plan_latents(self, z0: torch.Tensor, target: torch.Tensor, horizon: int) -> np.ndarray:
@@ -109,10 +124,20 @@ class Planner:
     def solve(self, frames: np.ndarray, goal_frames: np.ndarray) -> np.ndarray:
         """One plan per problem: frames, goals (P, H, W, 3) -> raw actions (P, steps, 2)."""
         z0, zg = self.encode(frames), self.encode(goal_frames)
+        self._frames, self._goal_frames = frames, goal_frames
         if self.planner == "cem":
             return self.plan_latents(z0, zg, self.cfg.horizon)
         target, _ = self.targets(z0, zg)
         return self.plan_latents(z0, target, self.cfg.graph_horizon)
+
+
+def agent_position(frames: np.ndarray) -> np.ndarray:
+    """Where the red agent is in uint8 frames (P, H, W, 3): the centroid of redness (R - G), (P, 2) as (x, y)."""
+    red = np.clip(frames[..., 0].astype(np.float32) - frames[..., 1], 0, None)  # (P, H, W)
+    red /= red.sum((1, 2), keepdims=True).clip(1e-6)
+    h, w = frames.shape[1:3]
+    centre = np.arange(w) + 0.5, np.arange(h) + 0.5  # pixel centres
+    return np.stack([(red.sum(1) * centre[0]).sum(1), (red.sum(2) * centre[1]).sum(1)], 1).astype(np.float32)
 
 
 @dataclass

@@ -1,0 +1,106 @@
+"""The graph planner against flat CEM, its ablations, and the random floor, on the same held-out tasks.
+
+    python benchmarks/graph_planner.py --profile cpu --episodes 200 --seed 1 --json
+
+Prints one JSON object (and a table without --json): success per protocol and planner, the
+random policy on the same tasks, graph size and build time, the fraction of illegal edges (across
+the wall, away from the door), the rank correlation of graph and latent distances with the true
+shortest-path distance round the wall, and the median time of one replan (graph query + CEM) for a
+single problem. Planners: "cem" (flat), "graph", "graph-episode-edges" (no latent edges) and
+"door-oracle" (one waypoint at the door from the true position: the upper bound for one waypoint).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import time
+
+import numpy as np
+from scipy.stats import spearmanr
+
+from lewm_mini.config import get_config
+from lewm_mini.data import load_or_collect
+from lewm_mini.evaluate import Planner, evaluate, make_tasks, time_solves
+from lewm_mini.graph import build_graph, graph_distances, illegal_edges
+from lewm_mini.notebook import cached_run
+from lewm_mini.train import load_model
+from lewm_mini.world import Geometry, geodesic_distance, room_of
+
+
+def distance_correlations(graph, geo: Geometry, pairs: int = 3000, seed: int = 0) -> dict:
+    """Spearman rho of graph and latent distances against the true distance, same-room and cross-room pairs."""
+    rng = np.random.default_rng(seed)
+    src = rng.integers(0, len(graph.z), pairs // 20).repeat(20)  # 20 destinations per source
+    dst = rng.integers(0, len(graph.z), len(src))
+    true = np.concatenate([geodesic_distance(graph.pos[s], graph.pos[dst[i:i + 20]], geo)
+                           for i, s in zip(range(0, len(src), 20), src[::20])])
+    g = graph_distances(graph, src, dst)
+    lat = (graph.z[src] - graph.z[dst]).norm(dim=1).cpu().numpy()
+    same = room_of(graph.pos[src], geo) == room_of(graph.pos[dst], geo)
+    out = {}
+    for name, m in (("same_room", same), ("cross_room", ~same)):
+        ok = m & np.isfinite(g)
+        out[name] = {"graph": float(spearmanr(g[ok], true[ok])[0]), "latent": float(spearmanr(lat[m], true[m])[0]),
+                     "pairs": int(m.sum())}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default="cpu")
+    ap.add_argument("--checkpoint", help="default: the cached run of the profile (trained when missing)")
+    ap.add_argument("--episodes", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1, help="evaluation seed (tasks); tune on other seeds")
+    ap.add_argument("--planners", default="cem,graph,graph-episode-edges,door-oracle")
+    ap.add_argument("--protocols", default="cross-room,paper")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    if args.checkpoint:
+        model, stats, cfg = load_model(args.checkpoint)
+    else:
+        cfg = get_config(args.profile)
+        run = cached_run(cfg, progress=not args.json)
+        model, stats = run.model, run.stats
+    geo = Geometry(cfg.data.size)
+    episodes = load_or_collect(cfg.data, "train", progress=False)
+    t = time.perf_counter()
+    graph = build_graph(model, episodes, cfg.model.frameskip, n_episodes=cfg.plan.graph_episodes, seed=0)
+    build_s = time.perf_counter() - t
+    episode_only = build_graph(model, episodes, cfg.model.frameskip, n_episodes=cfg.plan.graph_episodes,
+                               seed=0, latent_edges=False)
+    illegal = illegal_edges(graph, geo)
+    lat = np.asarray(graph.latent_edge[graph.edges[:, 0], graph.edges[:, 1]]).ravel() > 0
+    out = {
+        "profile": cfg.profile, "episodes": args.episodes, "seed": args.seed,
+        "graph": {"nodes": len(graph.z), "edges": len(graph.edges), "latent_edges": int(lat.sum()),
+                  "build_seconds": build_s, "illegal_edge_fraction": float(illegal.mean()),
+                  "illegal_latent_edge_fraction": float(illegal[lat].mean()) if lat.any() else 0.0},
+        "distance_rank_correlation": distance_correlations(graph, geo),
+        "plan": dataclasses.asdict(cfg.plan),
+        "results": {},
+    }
+    tasks = make_tasks(cfg, "cross-room", 20, args.seed)
+    planner = Planner(model, stats, cfg.plan, planner="graph", graph=graph)
+    out["replan_seconds_median"] = statistics.median(time_solves(planner, tasks, cfg.data.size, n=10))
+    for protocol in args.protocols.split(","):
+        res = {}
+        for name in args.planners.split(","):
+            kind, g = {"cem": ("cem", None), "graph": ("graph", graph), "graph-episode-edges": ("graph", episode_only),
+                       "door-oracle": ("door-oracle", None)}[name]
+            t = time.perf_counter()
+            r = evaluate(model, stats, cfg, protocol, args.episodes, args.seed, progress=not args.json,
+                         timed_solves=0, planner=kind, graph=g)
+            res[name] = {"success_rate": r["success_rate"], "eval_seconds": time.perf_counter() - t}
+            res["random"] = {"success_rate": r["random_success_rate"]}
+            if not args.json:
+                print(protocol, name, f"{r['success_rate']:.1%}", f"random {r['random_success_rate']:.1%}", flush=True)
+        out["results"][protocol] = res
+    print(json.dumps(out, indent=None if args.json else 1))
+
+
+if __name__ == "__main__":
+    main()
