@@ -24,14 +24,19 @@ VERDICT = re.compile(r"^\[(?P<mark>[v x])\] (?P<name>.+?): (?P<rest>.*)$")
 @contextmanager
 def environment(**values: str | None) -> Iterator[None]:
     """Set (or, with None, remove) environment variables for the kernels started inside."""
+    def apply(settings: dict[str, str | None]) -> None:
+        for key, value in settings.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
     old = {k: os.environ.get(k) for k in values}
     try:
-        for k, v in values.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        apply(values)
         yield
     finally:
-        for k, v in old.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        apply(old)
 
 
 def _kernel_manager():
@@ -111,6 +116,10 @@ def check_notebook(path: Path, profile: str = "ci", timeout: int = 600) -> list[
 def check_main(paths: list[str], profile: str = "ci") -> int:
     """The ``check`` command: print which exercises pass; exit code 0 only when all of them do."""
     files = [Path(p) for p in paths] or sorted((ROOT / "exercises").glob("[0-9][0-9]_*_exercises.ipynb"))
+    if not files:
+        print("check: no exercise notebooks found; name one, e.g. exercises/03_predictor_exercises.ipynb",
+              file=sys.stderr)
+        return 2
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
         print(f"check: no such notebook: {', '.join(missing)}", file=sys.stderr)
