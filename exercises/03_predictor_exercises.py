@@ -18,8 +18,10 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/exercises/03_predictor_exercises.ipynb)
 #
-# Two small functions from chapter 03 (`notebooks/03_predictor.ipynb`). Write each one where it says
-# `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or FAIL with a hint.
+# Three pieces of chapter 03 (`notebooks/03_predictor.ipynb`): masked attention by hand, the
+# autoregressive rollout loop, and the AdaLN-zero block. The chapter explains the last two and uses the
+# package's versions; here you write them. Write each one where it says `# YOUR CODE HERE`, then run the
+# check cell below it: it prints PASS, or FAIL with a hint.
 #
 # **Prerequisites:** chapter 03.
 #
@@ -43,9 +45,10 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
+from torch import nn
 
-from lewm_mini.checks.ch03 import check_causal_attention, check_teacher_forced, toy_predictor
-from lewm_mini.rollout import rollout
+from lewm_mini.checks.ch03 import check_adaln_block, check_causal_attention, check_rollout, toy_predictor
+from lewm_mini.predictor import CausalSelfAttention, modulate
 
 # %% [markdown]
 # ## Exercise 3.1 · Causal attention by hand
@@ -87,27 +90,36 @@ except NotImplementedError as err:
     print(f"(write {err} first)")
 
 # %% [markdown]
-# ## Exercise 3.2 · Teacher forcing over a long episode
+# ## Exercise 3.2 · The autoregressive rollout
 #
-# In the chapter, teacher-forced error at horizon $k$ came from one-step predictions made from the
-# *true* latents. Write that sliding window: given the true latents of an episode z (B, L+1, D) and its
-# action blocks (B, L, A) (block t leads from z_t to z_{t+1}), return (B, L, D), whose entry t is the
-# predictor's guess of $z_{t+1}$ from the last `history` true latents $z_{lo}, \dots, z_t$ and their
-# blocks, with lo = max(0, t + 1 - history). Keep the output of the newest token.
+# A planner knows only the current latent $z_0$ and imagines the rest. Write the rollout loop: given the
+# latents z (B, H+1, D) of a stretch of an episode and its action blocks (B, H, A) (block k leads from
+# $z_k$ to $z_{k+1}$), return the H imagined latents $\hat z_1, \dots, \hat z_H$ (B, H, D), starting
+# from z[:, 0] **alone**. The true future latents z[:, 1:] are passed in only so that you can compare
+# with them afterwards: the rollout must never read them (the checker replaces them by NaN once).
+#
+# Step k (k = 0, ..., H-1):
+# 1. the context is the last `history` latents of the sequence $[z_0, \hat z_1, \dots, \hat z_k]$
+#    (fewer at the start): lo = max(0, k + 1 - history);
+# 2. call `predictor(context (B, T, D), blocks[:, lo : k + 1])`: each latent with the block that
+#    leaves it;
+# 3. keep the newest output ([:, -1]), $\hat z_{k+1}$, and append it to the sequence.
 
 # %%
-def teacher_forced(predictor, z: torch.Tensor, blocks: torch.Tensor, history: int) -> torch.Tensor:
-    """One-step predictions of z[:, 1:] from true latents: (B, L+1, D), (B, L, A) -> (B, L, D)."""
+def rollout(predictor, z: torch.Tensor, blocks: torch.Tensor, history: int) -> torch.Tensor:
+    """Imagined latents (B, H, D) from z[:, 0] alone; z (B, H+1, D) true latents, blocks (B, H, A)."""
     # YOUR CODE HERE
-    raise NotImplementedError("teacher_forced")
+    raise NotImplementedError("rollout")
 
 
 # %%
-check_teacher_forced(teacher_forced)
+check_rollout(rollout)
 
 # %% [markdown]
-# Use it: on a random (untrained) predictor, teacher forcing and rollout agree at the first step and
-# drift apart after, because rollout feeds its own outputs back in.
+# Use it: on a random (untrained) predictor, compare your rollout with teacher forcing (each step
+# predicted from the *true* latents before it). They agree at the first step, which both predict from
+# $z_0$, and drift apart after, because the rollout feeds its own outputs back in. (Prints a note until
+# `rollout` is written.)
 
 # %%
 try:
@@ -116,13 +128,75 @@ try:
     z = torch.randn(16, 9, mcfg.latent, generator=g)
     blocks = torch.randn(16, 8, mcfg.action_dim * mcfg.frameskip, generator=g)
     with torch.no_grad():
-        tf = teacher_forced(pred, z, blocks, 3)
-        ro = rollout(pred, z[:, 0], blocks, 3)
+        ro = rollout(pred, z, blocks, 3)
+        tf = torch.stack([pred(z[:, max(0, k - 2) : k + 1], blocks[:, max(0, k - 2) : k + 1])[:, -1]
+                          for k in range(8)], dim=1)
     gap = (tf - ro).pow(2).mean((0, 2))
-    print("mean squared gap between teacher forcing and rollout, per step:", gap.numpy().round(3))
+    print("mean squared gap between teacher forcing and your rollout, per step:", gap.numpy().round(3))
 except NotImplementedError as err:
     print(f"(write {err} first)")
 
 # %% [markdown]
-# **Going further.** Rewrite `teacher_forced` for `history` = L so that it makes a single forward pass
-# (hint: the causal mask). Why can the predictor not do that in one pass when L > history?
+# ## Exercise 3.3 · The AdaLN-zero block
+#
+# Write the predictor's transformer block as a small `nn.Module` (the only exercise here that is a class:
+# the zero initialisation is the point). Use exactly these submodules, so that the checker can compare
+# your block with the package's weight for weight:
+# - `self.norm1`, `self.norm2`: `nn.LayerNorm(width, elementwise_affine=False)` (AdaLN provides the scale
+#   and the shift);
+# - `self.attn`: `CausalSelfAttention(width, heads, dropout)` (imported from `lewm_mini.predictor`);
+# - `self.mlp`: `nn.Sequential(nn.Linear(width, mlp), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp, width))`;
+# - `self.ada`: `nn.Sequential(nn.SiLU(), nn.Linear(width, 6 * width))`, the modulation, whose Linear
+#   starts at **zero** (weight and bias): that is the "zero" in AdaLN-zero.
+#
+# In `forward(x, c)`, with x and c of shape (B, T, width): split `self.ada(c)` into six vectors in this
+# order: shift1, scale1, gate1, shift2, scale2, gate2. Then
+# $x \leftarrow x + \text{gate}_1 \odot \mathrm{attn}(\mathrm{norm}_1(x)(1 + \text{scale}_1) + \text{shift}_1)$
+# and the same with the MLP, norm2 and the second triple. `modulate(h, shift, scale)` from the package
+# computes $h(1 + \text{scale}) + \text{shift}$.
+
+# %%
+class AdaLNBlock(nn.Module):
+    """Pre-norm transformer block whose norms and residual gates are set by the condition c (B, T, width)."""
+
+    def __init__(self, width: int, heads: int, mlp: int, dropout: float):
+        super().__init__()
+        # YOUR CODE HERE
+        raise NotImplementedError("__init__")
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        # YOUR CODE HERE
+        raise NotImplementedError("forward")
+
+
+# %%
+check_adaln_block(AdaLNBlock)
+
+# %% [markdown]
+# Use it: stack four of your blocks. At initialisation the stack is exactly the identity, whatever the
+# action, and after one gradient step on a made-up target it is not any more: the zero start does not
+# stop learning. (Prints a note until the block is written.)
+
+# %%
+try:
+    torch.manual_seed(0)
+    stack = nn.ModuleList(AdaLNBlock(16, 2, 32, 0.0) for _ in range(4))
+    x, c = torch.randn(8, 3, 16), torch.randn(8, 3, 16)
+
+    def run(x, c):
+        for blk in stack:
+            x = blk(x, c)
+        return x
+
+    print("identity at initialisation:", torch.equal(run(x, c), x))
+    opt = torch.optim.SGD(stack.parameters(), lr=0.1)
+    (run(x, c) - torch.randn_like(x)).pow(2).mean().backward()
+    opt.step()
+    with torch.no_grad():
+        print(f"after one step, |stack(x) - x| / |x| = {float((run(x, c) - x).norm() / x.norm()):.4f}")
+except NotImplementedError:
+    print("(write AdaLNBlock first)")
+
+# %% [markdown]
+# **Going further.** With history = L, the teacher-forced predictions of a whole episode take a single
+# forward pass (the causal mask). Why can the rollout never be done in one pass, whatever the history?

@@ -131,6 +131,16 @@ plt.show()
 #
 # **Think.** Why does LeWM receive the goal as an image and not as an (x, y) coordinate? What would it
 # take to give a pixel-trained model a coordinate goal?
+#
+# <details><summary>Answer</summary>
+#
+# LeWM never sees coordinates: its whole world is the latent of a frame, so a goal has to be something it
+# can encode, an image of the agent at the goal, and the planner compares latents. To use an (x, y) goal
+# you would need a map from coordinates to latents: render a goal image from the coordinates (easy in a
+# simulator, impossible in the real world), or learn that map, for instance by training a small network
+# from positions to the latents of frames where the agent stood there.
+#
+# </details>
 
 # %% [markdown]
 # ## 2. How a frame is drawn, and how a step moves the agent
@@ -193,12 +203,12 @@ w_demo = np.exp(-((c[None, :] - pos_demo[0]) ** 2 + (c[:, None] - pos_demo[1]) *
 frame_demo = draw_frame(pos_demo)
 
 fig, axes = plt.subplots(1, 4, figsize=(12, 3))
-axes[0].imshow(BG), axes[0].set_title("background")
-axes[1].imshow(w_demo, cmap="magma"), axes[1].set_title("blend weight w")
-axes[2].imshow(frame_demo), axes[2].set_title(f"frame, agent at {tuple(pos_demo.round(1))}")
+axes[0].imshow(BG), axes[0].set_title("background", fontsize=10)
+axes[1].imshow(w_demo, cmap="magma"), axes[1].set_title("blend weight w", fontsize=10)
+axes[2].imshow(frame_demo), axes[2].set_title(f"frame, agent at\n({pos_demo[0]:.1f}, {pos_demo[1]:.1f})", fontsize=10)
 y0, x0 = int(pos_demo[1]) - 6, int(pos_demo[0]) - 6
 axes[3].imshow(frame_demo[y0 : y0 + 13, x0 : x0 + 13], interpolation="nearest")
-axes[3].set_title("13x13 zoom: the blob")
+axes[3].set_title("13x13 zoom: the blob", fontsize=10)
 for ax in axes:
     ax.axis("off")
 plt.tight_layout()
@@ -251,6 +261,16 @@ plt.show()
 # **Think.** The agent is a blob with $\sigma = 2$ px but it moves up to 1.43 px per step. Would a
 # one-pixel dot (like PLDM's 64x64 Two-Rooms) make learning position from pixels easier or harder for a
 # convolutional network? Think of what a small shift does to the pixels.
+#
+# <details><summary>Answer</summary>
+#
+# Harder. A one-pixel dot that moves by 1.43 px lands on entirely different pixels: two nearby positions
+# share no lit pixel, so the image changes abruptly and the network must learn a separate response for
+# every pixel (and a strided convolution can miss a dot that falls between its samples). A blob with sigma
+# = 2 px overlaps itself after a step, so the pixels change smoothly with the position: small shifts give
+# small, graded changes that a convolution can turn into a position.
+#
+# </details>
 
 # %% [markdown]
 # ## 3. Two behaviour policies
@@ -409,13 +429,20 @@ plt.show()
 # released data reaches its target in only about 40% of episodes, our 100-step episodes in about
 # three quarters: the released episodes differ in details we do not copy (how starts and targets are
 # drawn; they end at the target, ours draw a new target and go on), so compare the trend, not the
-# digits. How *long* the successful
-# episodes take is **Exercise 1.2**.
+# digits.
 #
 # **Think.** The random policy covers the floor most evenly, but only a few percent of its episodes
 # cross the door. A planner will be asked to go from one room to the other. Which column of the table
 # matters more for that, and why? (PLDM reports 97.8% success with good data and 34% when no training
 # trajectory crosses the door.)
+#
+# <details><summary>Answer</summary>
+#
+# "Cross the door". To plan from one room to the other the model must have seen how the agent goes through
+# the door, and that is a narrow, rare event; an even coverage of each room's floor teaches nothing about
+# it. PLDM's numbers say the same: 97.8% success with door crossings in the data, 34% without.
+#
+# </details>
 
 # %% [markdown]
 # ## 5. The training data, frameskip action blocks and z-scoring
@@ -489,11 +516,23 @@ plt.show()
 
 # %% [markdown]
 # The spikes at $\pm 1$ are the saturated components (section 4). Z-scoring shifts and rescales, it
-# does not remove them. You write the blocking yourself in **Exercise 1.3**.
+# does not remove them. You cut a clip out of an episode yourself in **Exercise 1.2**, and write the
+# blocking in **Exercise 1.3**.
 #
 # **Think.** With frameskip 5, one action block can move the agent up to $5 \times 1.43 = 7.1$ px,
 # more than the door is wide (8 px). What would frameskip 1 change for the predictor? And for a
 # planner with a horizon of 5 blocks?
+#
+# <details><summary>Answer</summary>
+#
+# For the predictor: consecutive frames would differ by at most 1.43 px, so the next latent would be
+# almost the current one; "nothing moves" would already be a good prediction, and the effect of the action
+# would be a tiny part of the error, hard to learn. Covering the same time would take 5 times as many
+# predictor calls, and a rollout 5 times as long accumulates more error. For the planner: a horizon of 5
+# blocks would look only 5 steps (about 7 px) ahead instead of 25 steps, too short to reach most goals
+# without a much longer, more expensive horizon.
+#
+# </details>
 
 # %% [markdown]
 # ## 6. Drive the agent yourself
@@ -610,15 +649,62 @@ print(f"notebook compute time: {time.perf_counter() - T0:.1f} s")
 #
 # ## Check your understanding
 #
-# 1. Why is a pixel's centre at $j + 0.5$, and what would go wrong in the checks of section 7 if you
-#    used $j$?
-# 2. The agent sits at $x = 29$, just left of the wall, at a height outside the door, and the action
-#    is $(1, 1)$. Where is it after one step?
-# 3. Why does a world model prefer the noisy released data to clean expert demonstrations?
-# 4. What are the z-scored images of the raw actions $-1$ and $+1$ for a component with mean 0.05 and
-#    std 0.8? Why must the planner know them?
-# 5. A clip has 4 frames and 4 action blocks. Which block is never used to predict anything, and why
-#    is it kept?
+# **1.** Why is a pixel's centre at $j + 0.5$, and what would go wrong in the checks of section 7 if you
+# used $j$?
+#
+# <details><summary>Answer</summary>
+#
+# Pixel j covers the interval [j, j + 1), so its centre is at j + 0.5; positions are continuous
+# coordinates on the same axis. Using j would shift every rendered blob by half a pixel against the
+# package's renderer, and the exact comparisons of section 7 (inline renderer against `lewm_mini.world`)
+# would fail.
+#
+# </details>
+#
+# **2.** The agent sits at $x = 29$, just left of the wall, at a height outside the door, and the action
+# is $(1, 1)$. Where is it after one step?
+#
+# <details><summary>Answer</summary>
+#
+# The whole move would take it to x = 29 + 1.43 = 30.43, still left of the wall's x span [30.57, 33.43],
+# so it moves diagonally to (30.43, y + 1.43). Had it started at x = 30, the whole move would end in the
+# wall; the y-only move is tried next and is free, so the agent would slide along the wall to (30, y +
+# 1.43).
+#
+# </details>
+#
+# **3.** Why does a world model prefer the noisy released data to clean expert demonstrations?
+#
+# <details><summary>Answer</summary>
+#
+# A world model must answer "what if" for many actions in many states. Noisy data tries many actions
+# everywhere, including pushes into the wall and odd directions; an expert shows one (good) action per
+# state, so the model never sees what the other actions do, and the planner, which searches over all
+# actions, would query it exactly where it knows nothing.
+#
+# </details>
+#
+# **4.** What are the z-scored images of the raw actions $-1$ and $+1$ for a component with mean 0.05 and
+# std 0.8? Why must the planner know them?
+#
+# <details><summary>Answer</summary>
+#
+# (-1 - 0.05) / 0.8 = -1.3125 and (1 - 0.05) / 0.8 = 1.1875. The planner searches in z-scored space; to
+# turn its samples back into actions the environment accepts it must undo the z-scoring and clip to [-1,
+# 1], and these two numbers are where that clipping starts.
+#
+# </details>
+#
+# **5.** A clip has 4 frames and 4 action blocks. Which block is never used to predict anything, and why
+# is it kept?
+#
+# <details><summary>Answer</summary>
+#
+# The fourth: it leaves the last frame, and the frame it leads to is not in the clip, so there is no
+# target for it. It is kept so that frames and blocks line up one to one (block t belongs to frame t),
+# which keeps the indexing of the clip simple.
+#
+# </details>
 #
 # ## Further reading
 #

@@ -241,6 +241,15 @@ print("the paper measures 0.98 s vs 47 s for one full CEM plan on the same GPU (
 # %% [markdown]
 # **Think.** The CLS token starts identical for every frame. How does it end up different for two
 # different frames? (Hint: which operation lets it read the patch tokens?)
+#
+# <details><summary>Answer</summary>
+#
+# Self-attention. In every block the CLS token's query is compared with the keys of all patch tokens, and
+# it takes a weighted average of their values; the patch tokens depend on the frame, so after the first
+# block the CLS token already carries information about the frame, and the following blocks refine it. Its
+# starting value is the same learned vector for every frame.
+#
+# </details>
 
 # %% [markdown]
 # ## 4. The projector, and why its BatchNorm matters for SIGReg
@@ -251,7 +260,7 @@ print("the paper measures 0.98 s vs 47 s for one full CEM plan on the same GPU (
 #
 # The latents $z$ are what SIGReg (chapter 04) regularises: it measures how far the batch of latents is
 # from an isotropic Gaussian $\mathcal{N}(0, I)$. Here we use it as a black box: about 1 for Gaussian
-# latents, about $0.4 \times B$ for collapsed ones (every frame mapped to the same point).
+# latents, about $0.402 \times B$ for collapsed ones (every frame mapped to the same point).
 
 # %%
 class Projector(nn.Module):
@@ -339,14 +348,38 @@ plt.title("Minimising SIGReg on top of a frozen, untrained encoder")
 plt.show()
 
 # %% [markdown]
-# Only the projector gets to the Gaussian floor. BatchNorm divides each hidden feature by its spread
-# *across the batch*, so the tiny differences between frames are blown up to unit scale from the first
-# step. A LayerNorm output cannot do that: each latent is normalised on its own, so latents that start
-# nearly identical stay nearly identical after it, and SIGReg sees an almost collapsed batch. (In the
-# full model the encoder is trained too, and the LayerNorm'd features do spread out, but the point
-# remains: the paper reports that SIGReg cannot be optimised well on a LayerNorm output, and adds the
-# BatchNorm projector for exactly this.) You write BatchNorm's training-mode computation in
-# **Exercise 2.2**.
+# Only the projector gets to the Gaussian floor; the LayerNorm head and the plain MLP head both stall far
+# above it. Read this carefully: the experiment shows what BatchNorm *does*, not that LayerNorm is the
+# culprit. BatchNorm divides each hidden feature by its spread *across the batch*, so the tiny
+# differences between frames are blown up to unit scale from the first step and SIGReg has a spread-out
+# cloud to shape. The plain head, with no normalisation at all, fails just like the LayerNorm head:
+# from nearly identical inputs, a few hundred Adam steps do not produce a spread-out batch.
+#
+# What does a LayerNorm output cost by itself? Each LayerNorm'd vector has mean 0 and variance 1 across
+# its own D features, so **every latent has the same norm** $\sqrt{D}$ and lies in the hyperplane
+# orthogonal to the all-ones direction: that one direction has no variance, and the norm cannot
+# fluctuate as a Gaussian's does. We measure it on the best possible input, real $\mathcal{N}(0, I)$
+# samples passed through a LayerNorm:
+#
+# %%
+g_ln = torch.Generator().manual_seed(0)
+z_gauss = torch.randn(B, D, generator=g_ln)
+z_ln = F.layer_norm(z_gauss, (D,))  # LayerNorm without its learned scale and shift
+ones = torch.ones(D) / D**0.5
+for name, z in (("N(0, I) sample", z_gauss), ("the same, LayerNorm'd", z_ln)):
+    norms = z.norm(dim=1)
+    print(f"{name:22s} norm {norms.mean():.2f} ± {norms.std():.1e};  variance along the all-ones direction "
+          f"{(z @ ones).var():.1e};  SIGReg {sig(z, generator=torch.Generator().manual_seed(1)):.2f}")
+
+# %% [markdown]
+# So LayerNorm removes one direction of D and freezes the norm, and SIGReg notices little of it at
+# this D (compare the last column with the Gaussian's; in 16 dimensions, the ci profile, the gap is
+# larger, and it grows with the batch size). The constraint is real but small; what made the LayerNorm
+# and plain heads fail in our experiment is that neither turns nearly identical inputs into a spread-out
+# batch. LeWM's authors report that SIGReg cannot be optimised well on the ViT's LayerNorm output and add
+# the BatchNorm projector; our measurement supports the narrower statement that a head that normalises
+# across the batch makes SIGReg easy to optimise from a poor start. **Exercise 2.2** has you write
+# BatchNorm, including the running statistics it uses in eval mode.
 #
 # **The price: train mode and eval mode differ.** In train mode BatchNorm uses the statistics of the
 # current batch (and cannot normalise a batch of one frame); in eval mode it uses running averages
@@ -370,6 +403,16 @@ print(f"eval mode, one frame -> shape {tuple(z_alone.shape)}; differs from its t
 # %% [markdown]
 # **Think.** SIGReg is computed over the batch. If the batch dimension mixed frames of different time
 # steps of the same clip, what would BatchNorm and SIGReg see? (LeWM computes SIGReg per time step.)
+#
+# <details><summary>Answer</summary>
+#
+# Frames of the same clip are only a few steps apart and look almost alike, so the batch would contain
+# groups of near-duplicates: the statistics would be those of a clumpy, correlated sample, not of
+# independent frames. SIGReg would then test (and push towards a Gaussian) the mixture over time steps,
+# and a distribution that changes with the time step could hide in it. Computing it per time step keeps
+# every test on B roughly independent frames.
+#
+# </details>
 
 # %% [markdown]
 # ## 5. Predict pixels or predict latents? A measured contrast
@@ -447,7 +490,11 @@ print(f"-> the agent accounts for about {v_clean / v_dis:.0%} of what a pixel lo
 #
 # Both see the same number of frames per step (clips x 4), for the same number of steps, with the same
 # optimiser. No hyperparameter is tuned for either model (the texture strength was chosen: see "Try it"
-# below for a stronger one).
+# below for a stronger one). One caveat before the numbers: this is **one small training budget**
+# (cpu profile: 300 steps of 32 clips, about 38,000 frames seen), the same for both, not a budget at
+# which either model has converged. The training cell prints how much each loss changed between the last
+# two tenths of its training: a model still improving at the end might do better with more steps.
+# Read the results as "at equal, small compute", not as a verdict on pixel reconstruction in general.
 
 # %%
 from lewm_mini.encoder import build_encoder
@@ -574,9 +621,11 @@ for dis in (False, True):
         model, losses = train_model(kind, dis)
         models[(kind, dis)], curves[(kind, dis)] = model, losses
         results[(kind, dis)] = probe_rmse(encode_frames(model, tr), y_probe_tr, encode_frames(model, te), y_probe_te)
+        tenth = max(1, STEPS // 10)  # did the loss still fall between the last two tenths of training?
+        fell = 1 - np.mean(losses[-tenth:]) / np.mean(losses[-2 * tenth : -tenth])
         print(f"{'distractor' if dis else 'clean':10s} {kind:12s} trained {STEPS} steps in "
-              f"{time.perf_counter() - t:5.1f} s,"
-              f" final loss {np.mean(losses[-10:]):.4f}, probe error {results[(kind, dis)]:.2f} px")
+              f"{time.perf_counter() - t:5.1f} s, final loss {np.mean(losses[-10:]):.4f} "
+              f"(last tenth vs the one before: {-fell:+.0%}), probe error {results[(kind, dis)]:.2f} px")
 
 print(f"\n{'probe error (px)':20s}{'clean':>10s}{'distractor':>12s}")
 for kind in ("untrained encoder", "autoencoder", "LeWM (JEPA)"):
@@ -619,7 +668,7 @@ plt.show()
 
 # %% [markdown]
 # What to read from the table, the bars and the pictures. Your exact numbers depend on the profile;
-# the cpu-profile run behind this text measured (probe error in px, clean / distractor): untrained
+# the cpu-profile run behind this text measured, at this budget (probe error in px, clean / distractor): untrained
 # encoder 12.5 / 14.7, autoencoder 5.0 / 17.1, LeWM 1.2 / 1.6, guessing the mean 17.1.
 # - On clean frames both trained models put the agent's position into their latent, LeWM about four
 #   times more precisely. An untrained random network already carries some of it (the blob is the
@@ -646,8 +695,26 @@ plt.show()
 # episodes, which SIGReg likes. What might a JEPA encode then? (See Sobal et al. 2022 in the further
 # reading: JEPAs are drawn to slow features.)
 #
+# <details><summary>Answer</summary>
+#
+# Very likely the texture. A per-episode texture is constant within a clip, so it is perfectly
+# predictable, costs the prediction loss nothing, and it spreads the latents across episodes, which SIGReg
+# rewards. The agent's position, which changes and is harder to predict, may then be only partly encoded:
+# that is the slow-feature trap of JEPAs (Sobal et al. 2022).
+#
+# </details>
+#
 # **Think.** The paper reports that *adding* a reconstruction loss to LeWM lowers PushT success from
 # 96% to 86%. How does this experiment help explain that?
+#
+# <details><summary>Answer</summary>
+#
+# A reconstruction loss pays for every pixel, and most pixels are not about what matters for control (here
+# the floor texture; in PushT the background and details of the objects). It pulls capacity of the latent
+# towards what is large in pixel space, away from the small, controllable part; the probe error of the
+# autoencoder with the distractor shows exactly that.
+#
+# </details>
 
 # %% [markdown]
 # ## 6. Check: our encoders and projector are `lewm_mini`'s
@@ -696,8 +763,10 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # - A ViT patchifies with a Conv2d whose kernel equals its stride (one linear map per patch), prepends a
 #   learned CLS token, and keeps only that token's output.
 # - The projector's BatchNorm standardises each feature across the batch. It lets SIGReg reach a
-#   Gaussian batch of latents even when the encoder's LayerNorm'd outputs are nearly identical; in our
-#   measurement only the BatchNorm head got SIGReg to its Gaussian floor. The cost: use eval mode to plan.
+#   Gaussian batch of latents even when the encoder's outputs are nearly identical; in our measurement
+#   only the BatchNorm head got SIGReg to its Gaussian floor (a LayerNorm head and a plain MLP head both
+#   stalled). A LayerNorm output by itself fixes every latent's norm and removes one direction, a small
+#   constraint at D = 64. The cost of BatchNorm: use eval mode to plan.
 # - Measured on the same trajectories: a pixel autoencoder and LeWM both locate the agent on clean
 #   frames; with a random textured floor the autoencoder's latent loses the agent entirely (it spends its
 #   capacity on the texture) while LeWM's keeps it. With a stronger texture LeWM was distracted too:
@@ -705,15 +774,61 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #
 # ## Check your understanding
 #
-# 1. Write the shape after each stage of our CNN for a 64x64 frame with channels (16, 32, 64, 64).
-# 2. How many tokens does the paper's ViT-Tiny see for a 224x224 frame with 14x14 patches? How many
-#    would DINO-WM's predictor attend over for a history of 3 frames?
-# 3. What does LayerNorm normalise over, and what does BatchNorm normalise over? Which of the two can
-#    change how far apart two latents are?
-# 4. Why can a batch of one frame not pass through the projector in train mode, and what does the
-#    planner do about it?
-# 5. Why is a per-frame random texture harmless to a latent-prediction objective but costly to a
-#    reconstruction objective? Would a per-episode fixed texture be equally harmless?
+# **1.** Write the shape after each stage of our CNN for a 64x64 frame with channels (16, 32, 64, 64).
+#
+# <details><summary>Answer</summary>
+#
+# Input (3, 64, 64); after the four strided convolutions (16, 32, 32), (32, 16, 16), (64, 8, 8), (64, 4,
+# 4); flattened 1,024 numbers; Linear and LayerNorm to (enc_width,).
+#
+# </details>
+#
+# **2.** How many tokens does the paper's ViT-Tiny see for a 224x224 frame with 14x14 patches? How many
+# would DINO-WM's predictor attend over for a history of 3 frames?
+#
+# <details><summary>Answer</summary>
+#
+# (224 / 14)^2 = 256 patch tokens plus the CLS token: 257 tokens. DINO-WM keeps about 196 patch tokens of
+# DINOv2 per frame, so about 3 x 196 = 588 tokens for a history of 3 frames; LeWM's predictor sees 3.
+#
+# </details>
+#
+# **3.** What does LayerNorm normalise over, and what does BatchNorm normalise over? Which of the two can
+# change how far apart two latents are?
+#
+# <details><summary>Answer</summary>
+#
+# LayerNorm normalises each vector over its own features; BatchNorm normalises each feature over the
+# batch. BatchNorm can change how far apart two latents are (it rescales each feature by the batch's
+# spread, blowing up tiny differences); LayerNorm only standardises each vector by itself, so it fixes
+# every vector's norm but cannot turn nearly identical vectors into distant ones.
+#
+# </details>
+#
+# **4.** Why can a batch of one frame not pass through the projector in train mode, and what does the
+# planner do about it?
+#
+# <details><summary>Answer</summary>
+#
+# In train mode BatchNorm normalises with the statistics of the batch, and one frame has no spread
+# (PyTorch refuses a batch of one). The planner runs the model in eval mode, where BatchNorm uses the
+# running averages collected during training, so any batch size works and a frame's latent does not depend
+# on the other frames in the batch.
+#
+# </details>
+#
+# **5.** Why is a per-frame random texture harmless to a latent-prediction objective but costly to a
+# reconstruction objective? Would a per-episode fixed texture be equally harmless?
+#
+# <details><summary>Answer</summary>
+#
+# A texture drawn afresh every frame cannot be predicted from the previous frame, so a latent that
+# contains it only adds prediction error: the latent-prediction loss pushes it out. The reconstruction
+# loss must reproduce it, and it is most of the pixels' variance, so it pulls it in. A per-episode texture
+# is different: predictable within the episode, it costs the prediction loss nothing and spreads the
+# latents, so a JEPA may well encode it (see the Think question above).
+#
+# </details>
 #
 # ## Further reading
 #

@@ -20,7 +20,7 @@
 #
 # The encoder (chapter 02) turns each frame into one latent $z_t$. The **predictor** is the "world"
 # in world model: given the last few latents and the actions taken, it predicts the next latent.
-# Planning (chapter 05) will call it thousands of times to imagine futures.
+# Planning (chapter 06) will call it thousands of times to imagine futures.
 #
 # **What you build:** the causal self-attention layer, the AdaLN-zero transformer block that injects
 # the action into every layer (and starts as the identity), the full predictor, and the two ways of
@@ -186,34 +186,22 @@ plt.show()
 # 0, so each block computes $x + 0 \cdot (\dots) = x$: **the block is the identity.** A deep stack then
 # starts as a well-behaved function (the input passes straight through) and each block learns how much
 # to contribute.
+#
+# The block, in words (you write it in **Exercise 3.3**; here we use `lewm_mini.predictor.AdaLNBlock`):
+# - two LayerNorms *without* their own scale and shift (`elementwise_affine=False`: AdaLN provides them),
+#   the causal attention of section 2, and an MLP (Linear, GELU, Linear, four times wider inside);
+# - the modulation `ada`: a SiLU, then one Linear from the width to 6 x the width, **initialised to
+#   zero**; its output is cut into shift, scale, gate for the attention and shift, scale, gate for the MLP;
+# - forward: attention on the modulated norm of x, gated and added to x; then the MLP the same way.
+#
+# Printing the module shows the layout; then we check the identity at initialisation on random inputs.
 
 # %%
-def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """AdaLN: a LayerNorm'd x, rescaled and shifted by amounts computed from the condition."""
-    return x * (1 + scale) + shift
-
-
-class AdaLNBlock(nn.Module):
-    """Pre-norm transformer block whose norms and residual gates are set by the condition c (B, T, width)."""
-
-    def __init__(self, width: int, heads: int, mlp: int, dropout: float):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(width, elementwise_affine=False)  # AdaLN provides scale and shift
-        self.attn = CausalSelfAttention(width, heads, dropout)
-        self.norm2 = nn.LayerNorm(width, elementwise_affine=False)
-        self.mlp = nn.Sequential(nn.Linear(width, mlp), nn.GELU(), nn.Dropout(dropout), nn.Linear(mlp, width))
-        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(width, 6 * width))  # c -> 6 modulation vectors
-        nn.init.zeros_(self.ada[1].weight)  # the "zero" in AdaLN-zero
-        nn.init.zeros_(self.ada[1].bias)
-
-    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        shift1, scale1, gate1, shift2, scale2, gate2 = self.ada(c).chunk(6, dim=-1)
-        x = x + gate1 * self.attn(modulate(self.norm1(x), shift1, scale1))
-        return x + gate2 * self.mlp(modulate(self.norm2(x), shift2, scale2))
-
+from lewm_mini.predictor import AdaLNBlock  # written by you in Exercise 3.3
 
 torch.manual_seed(0)
 block = AdaLNBlock(M.pred_width, M.pred_heads, M.pred_mlp, 0.0)
+print(block)
 x = torch.randn(4, T, M.pred_width)
 c = torch.randn(4, T, M.pred_width)  # any condition at all
 with torch.no_grad():
@@ -261,6 +249,16 @@ plt.show()
 #
 # **Think.** With the modulation at zero, does the predictor's output depend on the action at all at
 # initialisation? What does the untrained predictor predict for $z_{t+1}$ (ignore `pred_proj`)?
+#
+# <details><summary>Answer</summary>
+#
+# No. The action enters only through the modulation, and with the modulation at zero every block is the
+# identity, whatever the action. No token mixes with another either (the attention's output is multiplied
+# by a zero gate), so output $t$ depends on $z_t$ alone: the untrained predictor returns the final
+# LayerNorm of the lifted latent, `norm(inp(z_t) + pos_t)`, a fixed function of the current latent. It
+# "predicts" that the future is a re-encoding of the present, the same for every action.
+#
+# </details>
 
 # %% [markdown]
 # ## 4. The whole predictor
@@ -381,25 +379,24 @@ with torch.no_grad():
 print(f"{len(frames)} episodes, {L + 1} latents each, latents {tuple(zs.shape)}, blocks {tuple(blocks.shape)}")
 
 # %% [markdown]
-# The rollout, written out (the package's `lewm_mini.rollout` is the same code):
+# The rollout loop, in words: start a sequence with the current latent $z_0$. At step $k$, take the last
+# `history` latents of the sequence as context (at the start there are fewer), pair each with the action
+# block that leaves it, run the predictor, keep only its **newest** output $\hat z_{k+1}$ and append it
+# to the sequence. After $H$ steps, return $\hat z_1, \dots, \hat z_H$. Nothing but $z_0$ comes from
+# the encoder. **Exercise 3.2** has you write this loop and tests it against three classic mistakes
+# (feeding true latents, leaking the future, an off-by-one in the action index); here we use the
+# package's `lewm_mini.rollout.rollout(predictor, z0, blocks, history)`.
 
 # %%
-def rollout(predictor: nn.Module, z0: torch.Tensor, blocks: torch.Tensor, history: int) -> torch.Tensor:
-    """z0 (B, D), blocks (B, H, A) -> imagined latents (B, H, D); feeds predictions back in."""
-    seq = [z0]
-    for k in range(blocks.shape[1]):
-        lo = max(0, k + 1 - history)  # keep at most `history` latents of context
-        ctx = torch.stack(seq[lo:], dim=1)
-        seq.append(predictor(ctx, blocks[:, lo : k + 1])[:, -1])  # newest prediction only
-    return torch.stack(seq[1:], dim=1)
+from lewm_mini.rollout import rollout  # written by you in Exercise 3.2
 
 
 # %% [markdown]
 # Now compare, for every start $t_0$ and horizon $k = 1, \dots, H$, the squared error between a
 # prediction of $z_{t_0 + k}$ and the encoder's $z_{t_0 + k}$ (mean over the D dimensions):
 # - **rollout**: from $z_{t_0}$ alone, $k$ autoregressive steps with the true actions;
-# - **teacher forcing**: the one-step prediction of $z_{t_0+k}$ from the true latents before it
-#   (**Exercise 3.2** writes this sliding-window version);
+# - **teacher forcing**: the one-step prediction of $z_{t_0+k}$ from the true latents before it (the
+#   last `history` of them);
 # - **"nothing moves"**: predict $z_{t_0}$ for every $k$ (a model that ignores the actions);
 # - **rollout with wrong actions**: the same rollout with the action blocks of another episode.
 #
@@ -451,8 +448,13 @@ plt.show()
 # run that wrote this text measured, at k = 1 and k = 8: rollout 0.012 and 0.051, teacher forcing 0.012
 # and 0.015, "nothing moves" 0.25 and 0.94, wrong actions 0.42 and 0.99):
 # - **Teacher forcing is flat**: each of its predictions is one step from real data, whatever $k$.
-# - **Rollout error grows with the horizon**: it starts equal to the teacher-forced error at $k = 1$
-#   (the same computation) and then each step's error is carried into the next step's input.
+# - **Rollout error grows with the horizon**: each step's error is carried into the next step's input.
+#   At $k = 1$ the two are close, but they are *not* the same computation: the rollout predicts
+#   $z_{t_0+1}$ from $z_{t_0}$ alone, while teacher forcing also sees the true latents before it
+#   ($z_{t_0-2}, z_{t_0-1}$ when $t_0 > 0$). They agree here only because Two-Room has no inertia: the
+#   current frame is the whole state, so older frames add almost nothing. In a world with velocity
+#   (a ball in flight) one frame does not say where things are going, and the rollout with one latent
+#   of context would be worse from its first step.
 # - It stays well below **"nothing moves"** and below the **rollout with wrong actions** if the model
 #   has learned to use the actions. The gap between "rollout" and "wrong actions" is the action
 #   information the predictor actually uses; the gap to "nothing moves" is what the imagination is
@@ -483,32 +485,48 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# **Think.** Planning in chapter 05 scores a candidate action sequence only by the *last* predicted
+# **Think.** Planning in chapter 06 scores a candidate action sequence only by the *last* predicted
 # latent of a 5-block rollout. Given the plot above, why is a short horizon with replanning (MPC) a
 # better idea than planning the whole episode at once?
+#
+# <details><summary>Answer</summary>
+#
+# The rollout error grows with the horizon. Over a whole episode the last imagined latent would be nearly
+# as far from the truth as a random frame, so ranking plans by it would rank them by noise. With a short
+# horizon the imagined end point is still accurate; after executing the plan the planner encodes the real
+# frame and starts again, so the errors never accumulate beyond one plan. The price: a short horizon
+# cannot see round obstacles that need a long detour (chapter 07, planning round walls, adds waypoints for
+# that).
+#
+# </details>
 #
 # **Think.** Training uses teacher forcing only. What would change if, during training, we also fed the
 # predictor its own predictions (as rollout does)? What could go wrong, given that the targets are
 # themselves produced by the encoder that is being trained?
+#
+# <details><summary>Answer</summary>
+#
+# The predictor would be trained on inputs like those it meets when planning (its own slightly wrong
+# predictions), which can reduce the compounding of errors (the idea of scheduled sampling). But the
+# gradient of a multi-step loss flows through several predictor calls and into the encoder that produces
+# the targets, and the easiest way to make long rollouts accurate is to make the latents small and alike:
+# multi-step losses push harder towards collapse, so the regulariser has to push back harder. It also
+# costs more compute per clip. LeWM keeps the simple one-step teacher-forced loss.
+#
+# </details>
 
 # %% [markdown]
 # ## 6. Check: our predictor is `lewm_mini`'s
 #
-# Built with the same seed, the inline `AdaLNBlock` and `Predictor` must have the same parameters as
-# `lewm_mini.predictor`'s. Then, to test the computation and not just the initialisation, we give the
-# inline predictor random (non-zero) modulation weights, copy its `state_dict` into the package's, and
-# compare the outputs; last, our `rollout` against `lewm_mini.rollout` on the trained predictor.
+# Built with the same seed, the inline `Predictor` (our action encoder, input map, position embedding
+# and output head around the package's blocks) must have the same parameters as
+# `lewm_mini.predictor.Predictor`. Then, to test the computation and not just the initialisation, we give
+# the inline predictor random (non-zero) modulation weights, copy its `state_dict` into the package's,
+# and compare the outputs. (The block and the rollout are checked against the package in Exercises 3.3
+# and 3.2.)
 
 # %%
 from lewm_mini import predictor as pkg
-from lewm_mini.rollout import rollout as pkg_rollout
-
-torch.manual_seed(0)
-ours_block = AdaLNBlock(M.pred_width, M.pred_heads, M.pred_mlp, 0.0)
-torch.manual_seed(0)
-theirs_block = pkg.AdaLNBlock(M.pred_width, M.pred_heads, M.pred_mlp, 0.0)
-for k, v in ours_block.state_dict().items():
-    torch.testing.assert_close(v, theirs_block.state_dict()[k], rtol=0, atol=0)
 
 torch.manual_seed(0)
 ours = Predictor(M)
@@ -528,11 +546,8 @@ z = torch.randn(8, M.history, M.latent, generator=g)
 a = torch.randn(8, M.history, A, generator=g)
 with torch.no_grad():
     torch.testing.assert_close(ours(z, a), theirs(z, a))
-    torch.testing.assert_close(ours.blocks[0](ours.inp(z), ours.action_encoder(a)),
-                               theirs.blocks[0](theirs.inp(z), theirs.action_encoder(a)))
-    torch.testing.assert_close(rollout(model.predictor, zs[:, 0], blocks[:, :H], hist_len),
-                               pkg_rollout(model.predictor, zs[:, 0], blocks[:, :H], hist_len))
-print("AdaLNBlock, Predictor and rollout: inline == lewm_mini (seed 0)")
+    torch.testing.assert_close(ours.action_encoder(a), theirs.action_encoder(a))
+print("Predictor: inline == lewm_mini (seed 0)")
 print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 
 # %% [markdown]
@@ -545,21 +560,69 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   a shift, a scale and a gate per sublayer. At initialisation every gate is 0 and each block is
 #   exactly the identity; the first gradients go to the modulation layer, so the network first learns
 #   how much each action matters.
-# - Planning uses **autoregressive rollout**: predictions are fed back as inputs. Its error starts at
-#   the teacher-forced error and grows with the horizon, which is why planning uses short horizons and
-#   replans (MPC).
+# - Planning uses **autoregressive rollout**: predictions are fed back as inputs. Its error grows with
+#   the horizon, which is why planning uses short horizons and replans (MPC). Its first step is close to
+#   the teacher-forced one in Two-Room only because one frame is the whole state there.
 #
 # ## Check your understanding
 #
-# 1. With history 3, how many predictions does one training clip give, and how many forward passes
-#    does it take?
-# 2. Remove the causal mask. Why would the training loss drop while the model becomes useless for
-#    planning?
-# 3. In an AdaLN-zero block, which parameters receive a non-zero gradient at the very first step, and
-#    why do the attention weights receive none?
-# 4. Why does rollout error at horizon 1 equal the teacher-forced error, and why does it grow after?
-# 5. The paper's predictor uses dropout 0.1 and reports 78% PushT success with 0 and 67% with 0.5. How
-#    might dropout help a model that is used autoregressively?
+# **1.** With history 3, how many predictions does one training clip give, and how many forward passes
+# does it take?
+#
+# <details><summary>Answer</summary>
+#
+# Three: with a clip of 4 frames the outputs at positions 1, 2, 3 predict $z_2, z_3, z_4$. One forward
+# pass makes all three, thanks to the causal mask.
+#
+# </details>
+#
+# **2.** Remove the causal mask. Why would the training loss drop while the model becomes useless for
+# planning?
+#
+# <details><summary>Answer</summary>
+#
+# The target of output $t$ is $z_{t+1}$, which is also the *input* at position $t+1$. Without the mask,
+# output $t$ can attend to it and copy it: the loss falls without learning any dynamics. At planning time
+# the future latents do not exist (the rollout only has the past), so the copying shortcut gives nothing
+# and the predictions are bad.
+#
+# </details>
+#
+# **3.** In an AdaLN-zero block, which parameters receive a non-zero gradient at the very first step, and
+# why do the attention weights receive none?
+#
+# <details><summary>Answer</summary>
+#
+# Only the modulation layer `ada` (its Linear's weight and bias). The gradient of the loss with respect to
+# a gate is the sublayer's output, which is not zero. The attention and MLP weights receive none because
+# their output is multiplied by a gate that is exactly 0, so changing them does not change the block's
+# output.
+#
+# </details>
+#
+# **4.** At horizon 1, rollout and teacher forcing gave nearly the same error here. What differs between
+# the two computations, why does it barely matter in Two-Room, and why does the rollout error grow after?
+#
+# <details><summary>Answer</summary>
+#
+# Teacher forcing predicts $z_{t_0+1}$ from up to `history` true latents ($z_{t_0-2}, z_{t_0-1},
+# z_{t_0}$); the rollout from $z_{t_0}$ alone. In Two-Room the current frame is the whole state (no
+# inertia), so the older latents add almost nothing and the two errors are close. After the first step the
+# rollout's inputs are its own predictions, slightly off the distribution it was trained on, and each
+# error is carried into the next prediction.
+#
+# </details>
+#
+# **5.** The paper's predictor uses dropout 0.1 and reports 78% PushT success with 0 and 67% with 0.5. How
+# might dropout help a model that is used autoregressively?
+#
+# <details><summary>Answer</summary>
+#
+# Dropout trains the predictor to give good outputs even when parts of its input and hidden features are
+# perturbed, and a rollout's inputs are perturbed by its own earlier errors; it also reduces overfitting
+# to the training clips. Too much (0.5) removes so much information that even one-step predictions suffer.
+#
+# </details>
 #
 # ## Further reading
 #

@@ -86,6 +86,7 @@ from lewm_mini.config import cache_dir
 from lewm_mini.data import ClipSampler, collect, load_or_collect
 from lewm_mini.jepa import LeWM
 from lewm_mini.notebook import cached_run, expect
+from lewm_mini.probe import probe_report
 from lewm_mini.sigreg import SIGReg
 from lewm_mini.train import effective_rank, latent_stats
 
@@ -130,7 +131,7 @@ for name, r in runs.items():
     axes[1].plot(steps, [h["sigreg"] for h in r.history], label=name)
 axes[0].set_yscale("log"), axes[1].set_yscale("log")
 axes[0].set_title("prediction loss (the only term when λ = 0)")
-axes[1].axhline(0.40 * B, color="tab:red", ls=":", lw=1, label=f"all latents equal (0.40 B = {0.4 * B:.0f})")
+axes[1].axhline(0.402 * B, color="tab:red", ls=":", lw=1, label=f"all latents equal (0.402 B = {0.402 * B:.0f})")
 axes[1].axhline(1.06, color="k", ls=":", lw=1, label="Gaussian N(0, I) (1.06)")
 axes[1].set_title("SIGReg statistic of the training batch")
 for ax in axes:
@@ -156,18 +157,31 @@ gen = torch.Generator().manual_seed(0)
 sig = SIGReg(num_proj=256)
 
 
+N_HALF = len(ev_frames) // 2  # frames of the first half of the episodes fit the probe, the other half test it
+
+
+def probe_r(z: torch.Tensor) -> float:
+    """Pearson r of a linear probe latent -> agent position, on standardised latents (scale-free)."""
+    mu, sd = z[:N_HALF].mean(0), z[:N_HALF].std(0).clamp_min(1e-12)
+    zs, y = (z - mu) / sd, torch.as_tensor(ev_pos, dtype=z.dtype)
+    return probe_report(zs[:N_HALF], y[:N_HALF], zs[N_HALF:], y[N_HALF:])["r"]
+
+
 def describe(z: torch.Tensor) -> dict:
     eig = torch.linalg.eigvalsh(torch.cov(z.T)).flip(0).clamp_min(0)
     return {"total variance": float(eig.sum()), "effective rank": effective_rank(z),
-            "SIGReg (B=128)": float(sig(z[:128], generator=torch.Generator().manual_seed(0))), "eig": eig}
+            "SIGReg (B=128)": float(sig(z[:128], generator=torch.Generator().manual_seed(0))),
+            "probe r": probe_r(z), "eig": eig}
 
 
 stats = {name: describe(z) for name, z in Z.items()}
 stats["N(0, I) sample"] = describe(torch.randn(len(ev_frames), D, generator=gen))
-print(f"{len(ev_frames)} held-out frames, D = {D}")
-print(f"{'':22s}{'total variance':>16s}{'effective rank':>16s}{'SIGReg (B=128)':>16s}")
+print(f"{len(ev_frames)} held-out frames, D = {D}; probe r: linear probe of the agent position, fitted on the "
+      f"frames of {len(ev.frames) // 2} episodes, scored on the other {len(ev.frames) - len(ev.frames) // 2}")
+print(f"{'':22s}{'total variance':>16s}{'effective rank':>16s}{'SIGReg (B=128)':>16s}{'probe r':>10s}")
 for name, s in stats.items():
-    print(f"{name:22s}{s['total variance']:16.4f}{s['effective rank']:16.1f}{s['SIGReg (B=128)']:16.2f}")
+    print(f"{name:22s}{s['total variance']:16.4f}{s['effective rank']:16.1f}{s['SIGReg (B=128)']:16.2f}"
+          f"{s['probe r']:10.3f}")
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.4))
@@ -194,7 +208,8 @@ plt.show()
 # - **Absolute spectrum:** the SIGReg run's latents spread over the whole space with variances of
 #   order 1, like the Gaussian reference; the unregularised run's eigenvalues all sit orders of
 #   magnitude lower. That is **complete collapse**: every frame is mapped to (almost) the same point.
-# - **Normalised spectrum and effective rank** (exp of the entropy of the normalised singular values)
+# - **Normalised spectrum and effective rank** (exp of the entropy of the normalised singular values,
+#   `lewm_mini.train.effective_rank`; you write it in **Exercise 4.3**)
 #   only see the *shape* of the cloud, not its size. The tiny leftover spread of a collapsed model is
 #   unstructured noise spread over many directions, so its effective rank is *not* small (in the
 #   cpu-profile run that wrote this text: 30.3 collapsed, 30.2 with SIGReg, out of 64; total variance
@@ -208,6 +223,15 @@ plt.show()
 # **Think.** The predictor also reaches near-zero loss on the collapsed latents. Could a planner use
 # this model at all? What would the CEM cost (distance to the goal latent) look like for every
 # candidate action sequence?
+#
+# <details><summary>Answer</summary>
+#
+# Not usefully. Every frame, the goal included, maps to (almost) the same latent, and the predictor
+# returns (almost) that latent whatever the actions. The cost, the distance between the last predicted
+# latent and the goal latent, is then nearly the same tiny number for every candidate, and CEM ranks the
+# candidates by noise: the agent acts at random.
+#
+# </details>
 
 # %% [markdown]
 # ## 2. The historical fixes and the knobs they add
@@ -222,8 +246,7 @@ plt.show()
 # | **a frozen pretrained encoder** (DINO-WM) | the encoder is not trained, so it cannot collapse | which foundation model; no end-to-end learning; many tokens per frame |
 # | **SIGReg** (LeJEPA, LeWM) | the latents must look like samples of N(0, I), which has no collapsed direction | λ (the number of directions and knots barely matter) |
 #
-# Here are the first two in a few lines each (the lab in section 4 trains with them; **Exercise 4.3**
-# has you write VICReg's two terms yourself):
+# Here are the first two in a few lines each (the lab in section 4 trains with them):
 
 # %%
 def vicreg_terms(z: torch.Tensor, gamma: float = 1.0, eps: float = 1e-4) -> tuple[torch.Tensor, torch.Tensor]:
@@ -258,8 +281,20 @@ for name, z in (("N(0, I)", torch.randn(256, D, generator=g)), ("collapsed (zero
 # number" (dimensional collapse). Drop either and VICReg lets that kind of collapse through, which is
 # what PLDM's ablation shows (Two-Rooms success falls from 97% to 13% and 29%).
 #
-# **Think.** EMA with τ = 0 makes the target the encoder itself (with a stop-gradient). Why is that not
-# enough? And with τ = 1?
+# **Think.** EMA with τ = 0 makes the target the encoder itself, behind a stop-gradient: that is SimSiam,
+# which avoids collapse on images with a predictor and no EMA at all. Nothing in its loss forbids
+# collapse, so what does it rely on? And what happens with τ = 1?
+#
+# <details><summary>Answer</summary>
+#
+# On training dynamics. The collapsed solution minimises SimSiam's loss too; it is avoided because the
+# predictor and the stop-gradient change how the encoder is updated (the predictor keeps tracking the
+# expected target, and the encoder is never pulled directly towards its own output), and it works only in
+# a range of learning rates, weight decay and predictor sizes. With τ = 1 the target never moves: it stays
+# the randomly initialised encoder. Nothing can collapse, but the targets are random features that never
+# improve, so the online encoder learns to predict the dynamics of a fixed random representation.
+#
+# </details>
 
 # %% [markdown]
 # ## 3. SIGReg, built from characteristic functions
@@ -267,6 +302,22 @@ for name, z in (("N(0, I)", torch.randn(256, D, generator=g)), ("collapsed (zero
 # SIGReg asks one question of a batch of latents: *could these be samples of N(0, I)?* It answers with
 # a classical statistical test, in two steps: a test for one-dimensional samples, then a way to reduce D
 # dimensions to many one-dimensional problems.
+#
+# **Why an isotropic Gaussian, and not just "spread out"?** Think of what the latents are used for.
+# The planner (chapter 06) scores a plan by the squared Euclidean distance between the last predicted
+# latent and the goal's latent, and a Euclidean distance weighs every direction the same. If the cloud
+# of latents were stretched along a few directions and squashed along the others, the cost would mostly
+# measure the stretched directions; whatever the squashed ones encode (say, the agent's height in the
+# room) would barely count, and a direction with no variance carries nothing at all. In an isotropic
+# cloud every direction has the same scale, none dominates the distance and none is wasted, so "close
+# in latent space" means "similar in every way the encoder has learned". LeJEPA (Balestriero and LeCun,
+# 2025) turns this intuition into a theorem about downstream use: with anisotropic embeddings, a linear
+# probe trained on them has a larger bias (along the squashed directions, the classes or values it must
+# separate are crammed together) and a larger variance (along the stretched ones, noise is amplified),
+# and since we do not know in advance which directions a task will need, the distribution that
+# minimises the worst case treats them all alike; among such distributions the isotropic Gaussian is
+# the optimum, also for nearest-neighbour and kernel probes. SIGReg is the cheap way to push the latents
+# there.
 #
 # ### 3.1 Characteristic functions
 # The **characteristic function** of a random variable $X$ is $\varphi_X(t) = \mathbb{E}[e^{itX}] =
@@ -316,7 +367,8 @@ plt.show()
 # $\Delta t$ for inner knots, doubled for the mirrored half), times $w(t_k)$. The factor $N$ makes it a
 # test statistic: for Gaussian samples the integral shrinks like $1/N$ (sampling noise), so $N$ times it
 # stays about constant, $\sqrt{2\pi} - \sqrt{2\pi/3} \approx 1.06$, while for any other distribution it
-# grows with $N$. You write it in **Exercise 4.1**.
+# grows with $N$. **Exercise 4.1** computes the same integral exactly, without knots, as a double sum
+# over the samples.
 
 # %%
 KNOTS, T_MAX = 17, 3.0
@@ -363,7 +415,8 @@ plt.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# This is why SIGReg multiplies by the batch size: a collapsed batch scores about $0.40\,B$, so **the
+# This is why SIGReg multiplies by the batch size: a collapsed batch scores $0.402\,B$ with our 17 knots
+# (the exact integral gives $0.409\,B$), so **the
 # strength of the collapse penalty grows with B**, and changing the batch size changes the effective
 # strength of λ.
 #
@@ -374,7 +427,7 @@ plt.show()
 # So: draw M random unit directions (Gaussian vectors, normalised), project the batch on each, run
 # Epps-Pulley on each projection, and average. That is **SIGReg** (sketched isotropic Gaussian
 # regularisation); the directions are drawn afresh at every call, so over training every direction gets
-# tested. **Exercise 4.2** writes it from `epps_pulley`.
+# tested. **Exercise 4.2** computes it the way several GPUs must, from per-GPU sums of cos and sin.
 #
 # Why random directions and not just the D coordinate axes? Here is a 2-D distribution whose two
 # coordinates are each exactly N(0, 1) but which is far from N(0, I): $z = (x, s\,x)$ with a random sign
@@ -431,12 +484,21 @@ z_rank2 = torch.randn(128, 2, generator=g) @ torch.linalg.qr(torch.randn(192, 2,
 sanity = {"N(0, I)": z_gauss, "rank 2 inside 192-d": z_rank2, "all zero (collapsed)": torch.zeros(128, 192)}
 for name, z in sanity.items():
     print(f"{name:22s} SIGReg = {float(sigreg(z, 1024, torch.Generator().manual_seed(1))):6.2f}")
-print("expected: about 1.06, about 14, and 0.40 x 128 = 51.5")
+print("expected: about 1.06, about 14, and 0.402 x 128 = 51.5 (17 knots)")
 
 # %% [markdown]
 # **Think.** SIGReg is computed per time step of the clip and averaged (input shape (T, B, D)). Why not
 # pool the T·B latents of a batch into one test? (Hint: are latents of consecutive frames of one clip
 # independent samples?)
+#
+# <details><summary>Answer</summary>
+#
+# No: the T latents of one clip are frames a few steps apart, nearly copies of each other. Pooled, the
+# batch would hold groups of near-duplicates; the statistic would treat them as T·B independent samples
+# (its factor N too large), and it would test a mixture of the T time steps' distributions instead of each
+# one. Per time step, each test runs on B frames from B different clips, close to independent samples.
+#
+# </details>
 
 # %% [markdown]
 # ## 4. The collapse lab
@@ -498,10 +560,13 @@ def lab_run(reg: str, lam: float, seed: int = 0) -> dict:
             ema_update(target, model, tau=0.99)
         losses.append(pred_loss.item())
     z = latent_stats(model, ev_frames)
-    return {"losses": losses, "z": z, "erank": effective_rank(z), "total_var": float(z.var(0).sum())}
+    return {"losses": losses, "z": z, "erank": effective_rank(z), "total_var": float(z.var(0).sum()),
+            "probe_r": probe_r(z)}
 
 
-lab_key = hashlib.sha1(json.dumps([cfg.to_dict(), LAB_STEPS, LAB_BATCH, LAB], sort_keys=True).encode()).hexdigest()[:10]
+LAB_VERSION = 2  # bump when lab_run changes, so cached results are recomputed
+lab_key = hashlib.sha1(json.dumps([cfg.to_dict(), LAB_STEPS, LAB_BATCH, LAB, LAB_VERSION],
+                                  sort_keys=True).encode()).hexdigest()[:10]
 lab_path = cache_dir() / "lab" / f"ch04-{cfg.profile}-{lab_key}.pt"
 expect(6, 90, 300, cfg.profile)
 if lab_path.exists():  # computed before (delete the file to recompute)
@@ -516,9 +581,9 @@ else:
         print(f"{reg:22s} λ={lam:<5} {time.perf_counter() - t:5.1f} s  pred loss {last_loss:.5f}")
     lab_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(lab, lab_path)
-print(f"{'run':32s}{'effective rank':>15s}{'total variance':>16s}")
+print(f"{'run':32s}{'effective rank':>15s}{'total variance':>16s}{'probe r':>10s}")
 for (reg, lam), r in lab.items():
-    print(f"{reg + (f' λ={lam}' if lam else ''):32s}{r['erank']:15.1f}{r['total_var']:16.4f}")
+    print(f"{reg + (f' λ={lam}' if lam else ''):32s}{r['erank']:15.1f}{r['total_var']:16.4f}{r['probe_r']:10.3f}")
 
 # %% [markdown]
 # First the static figure, with the default (SIGReg, λ = 0.09): the latents projected on three random
@@ -552,7 +617,8 @@ def draw_lab(reg: str, lam: float) -> None:
     axes[4].semilogy(r["losses"])
     axes[4].set_title("prediction loss", fontsize=9)
     fig.suptitle(f"{reg}" + ("" if key[1] == 0 else f", λ = {key[1]}") +
-                 f":  effective rank {r['erank']:.1f} of {D},  total variance {r['total_var']:.3g} (N(0, I): {D})")
+                 f":  effective rank {r['erank']:.1f} of {D},  total variance {r['total_var']:.3g} (N(0, I): {D}),"
+                 f"  probe r {r['probe_r']:.3f}")
     plt.tight_layout()
     plt.show()
 
@@ -570,6 +636,7 @@ try:
     w_out = widgets.Output()
 
     def redraw(_=None) -> None:
+        w_lam.disabled = w_reg.value in FIXED_LAMBDA  # runs with one setting: no λ to choose
         with w_out:
             w_out.clear_output(wait=True)
             draw_lab(w_reg.value, w_lam.value)
@@ -586,7 +653,7 @@ except Exception as err:  # no ipywidgets, or no widget front end: the static fi
 
 # %%
 names = [reg + (f"\nλ={lam}" if lam else "") for reg, lam in lab]
-fig, axes = plt.subplots(1, 2, figsize=(14, 3.6))
+fig, axes = plt.subplots(1, 3, figsize=(16, 3.6))
 axes[0].bar(range(len(lab)), [r["erank"] for r in lab.values()], color="tab:blue")
 axes[0].axhline(stats["N(0, I) sample"]["effective rank"], color="k", ls=":", lw=1, label="N(0, I) sample")
 axes[0].set_title("effective rank (shape of the cloud)")
@@ -594,6 +661,11 @@ axes[1].bar(range(len(lab)), [r["total_var"] for r in lab.values()], color="tab:
 axes[1].axhline(D, color="k", ls=":", lw=1, label=f"N(0, I): {D}")
 axes[1].set_yscale("log")
 axes[1].set_title("total variance (size of the cloud)")
+axes[2].bar(range(len(lab)), [r["probe_r"] for r in lab.values()], color="tab:green")
+axes[2].axhline(stats[f"SIGReg (λ={cfg_sig.train.lam})"]["probe r"], color="k", ls=":", lw=1,
+                label=f"SIGReg run of section 1 ({STEPS} steps)")
+axes[2].set_ylim(0, 1)
+axes[2].set_title("probe r (agent position from the latents)")
 for ax in axes:
     ax.set_xticks(range(len(lab)), names, fontsize=7, rotation=45, ha="right")
     ax.legend(fontsize=8)
@@ -630,6 +702,15 @@ plt.show()
 # **Think.** λ trades prediction accuracy against the Gaussian shape (the paper's ablation: PushT
 # success stays above 80% for λ in [0.01, 0.2] and drops sharply at 0.5). What does a too large λ do to
 # the information the latents carry about the dynamics?
+#
+# <details><summary>Answer</summary>
+#
+# It makes the encoder favour the Gaussian shape over predictability: features that are easy to spread
+# into a Gaussian cloud but carry little about the controllable state can win over the agent's position,
+# and the prediction error rises. The latents then still look healthy (Gaussian, full rank) but say less
+# about what the actions change, which is what the planner needs.
+#
+# </details>
 
 # %% [markdown]
 # ## 5. Check: our SIGReg is `lewm_mini.SIGReg`
@@ -665,19 +746,80 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   dynamics. Each fix adds knobs.
 # - SIGReg tests whether the latents look like N(0, I): the empirical characteristic function against
 #   $e^{-t^2/2}$ (Epps-Pulley, 17 knots on [0, 3], times the batch size) on M random unit directions
-#   (Cramér-Wold), averaged. One knob, λ. Gaussian latents score about 1, collapsed ones 0.40 B.
+#   (Cramér-Wold), averaged. One knob, λ. Gaussian latents score about 1, collapsed ones 0.402 B (17 knots).
 #
 # ## Check your understanding
 #
-# 1. Why does the prediction loss of an unregularised JEPA go to zero, and why is that bad news?
-# 2. A batch of latents has effective rank 40 of 64. Can it still be collapsed? What else do you check?
-# 3. Compute the Epps-Pulley statistic's limit for a collapsed batch: which integral gives the 0.40?
-# 4. Why does the statistic carry a factor N (the batch size), and what does that mean for λ when you
-#    change the batch size?
-# 5. Give a 2-D distribution whose coordinates are both N(0, 1) but which SIGReg rejects. Why does
-#    SIGReg use random directions rather than the coordinate axes?
-# 6. Under multi-GPU data parallelism the released code computes SIGReg on each GPU's local batch. What
-#    changes compared with one big batch?
+# **1.** Why does the prediction loss of an unregularised JEPA go to zero, and why is that bad news?
+#
+# <details><summary>Answer</summary>
+#
+# A constant encoder output and a predictor that returns that constant predict every next latent
+# perfectly, and shrinking all latents towards one point lowers every error at once, so gradient descent
+# finds it quickly. The latents then carry no information about the frame: nothing to plan with or probe.
+#
+# </details>
+#
+# **2.** A batch of latents has effective rank 40 of 64. Can it still be collapsed? What else do you
+# check?
+#
+# <details><summary>Answer</summary>
+#
+# Yes. The effective rank only sees the shape of the cloud; a completely collapsed batch whose tiny
+# leftover spread is unstructured noise can have a high effective rank (about 30 of 64 in this chapter's
+# collapsed run). Check the scale too (total variance, the absolute eigenvalues), SIGReg, or a probe of
+# the state.
+#
+# </details>
+#
+# **3.** Compute the Epps-Pulley statistic's limit for a collapsed batch: which integral gives the 0.402?
+#
+# <details><summary>Answer</summary>
+#
+# For a batch collapsed at 0 the empirical characteristic function is 1 for every t, so the error is $(1 -
+# e^{-t^2/2})^2$ and the statistic is N times $\int (1 - e^{-t^2/2})^2 e^{-t^2/2}\,dt$ over the real line,
+# which is $\sqrt{2\pi} - 2\sqrt{\pi} + \sqrt{2\pi/3} \approx 0.409$; the 17-knot trapezoid rule on [0, 3]
+# gives 0.402.
+#
+# </details>
+#
+# **4.** Why does the statistic carry a factor N (the batch size), and what does that mean for λ when you
+# change the batch size?
+#
+# <details><summary>Answer</summary>
+#
+# For Gaussian samples the integral shrinks like 1/N (sampling noise), so N times it stays about 1: a test
+# statistic whose null value does not depend on N and which grows with N when the data are not Gaussian.
+# The collapse penalty therefore grows with the batch: doubling B roughly doubles SIGReg's push against
+# non-Gaussian batches, so the same λ is effectively stronger, and λ should be retuned when B changes.
+#
+# </details>
+#
+# **5.** Give a 2-D distribution whose coordinates are both N(0, 1) but which SIGReg rejects. Why does
+# SIGReg use random directions rather than the coordinate axes?
+#
+# <details><summary>Answer</summary>
+#
+# Two crossing lines: $z = (x, s\,x)$ with x ~ N(0, 1) and a random sign s; each coordinate is exactly
+# N(0, 1), but the projection on the diagonal is not Gaussian. By Cramér-Wold a distribution is N(0, I)
+# only if *every* 1-D projection is N(0, 1); the axes are D special directions, and dimensional collapse
+# can hide in directions that are not axes. Random directions, redrawn at each step, eventually test them
+# all.
+#
+# </details>
+#
+# **6.** Under multi-GPU data parallelism the released code computes SIGReg on each GPU's local batch.
+# What changes compared with one big batch?
+#
+# <details><summary>Answer</summary>
+#
+# Each GPU tests only its local batch: a smaller N (a noisier, weaker test), and each local batch is
+# pushed towards N(0, I) on its own, so structure that differs between GPUs (their batches come from
+# different data) is penalised, or a global deviation that no single GPU sees goes unpunished. Summing the
+# characteristic-function estimates over GPUs (an all-reduce, Exercise 4.2) gives the one-big-batch
+# statistic.
+#
+# </details>
 #
 # ## Further reading
 #
@@ -691,4 +833,5 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   arXiv 2110.09348; Q. Garrido et al. *RankMe* (2023), arXiv 2210.02885: effective rank as a diagnostic.
 # - V. Sobal et al. *Learning from Reward-Free Offline Data: A Case for Planning with Latent Dynamics
 #   Models* (PLDM, 2025), arXiv 2502.14819: the seven-term alternative.
-# - Next: chapter 05, planning with CEM in the latent space that SIGReg keeps alive.
+# - Next: chapter 05 trains the full LeWM with this two-term loss; chapter 06 plans with CEM in the
+#   latent space that SIGReg keeps alive.

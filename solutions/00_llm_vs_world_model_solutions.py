@@ -18,12 +18,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/solutions/00_llm_vs_world_model_solutions.ipynb)
 #
-# Two small exercises for chapter 00 (`notebooks/00_llm_vs_world_model.ipynb`): write the episode log
-# as tokens, and write the rule that decides whether a predicted step breaks the world's physics.
+# Two exercises for chapter 00 (`notebooks/00_llm_vs_world_model.ipynb`), each a step beyond what the
+# chapter shows: read an episode log back into positions and actions (the chapter only writes it), and
+# the physics rule for *any* map of walls (the chapter's rule knows only Two-Room's wall and door).
 # Each exercise is one function; the cell after it checks your answer and prints PASS, or FAIL with a
 # hint, or "not implemented yet".
 #
-# **Prerequisites:** chapter 00, sections 1 and 5.
+# **Prerequisites:** chapter 00, section 1.
 #
 # **Time:** about 15 min of work; compute: under 10 s on CPU (2 cores, cpu profile) and in the ci profile.
 
@@ -46,9 +47,10 @@ cfg, device = setup(seed=0)
 # v in {-1, 0, +1} is token `ACT0 + 1 + v` (40, 41, 42).
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 
-from lewm_mini.checks.ch00 import check_episode_tokens, check_physics_violations
+from lewm_mini.checks.ch00 import check_parse_episode, check_physics_violations, reference_episode_tokens
 from lewm_mini.world import Geometry
 
 GEO = Geometry(64)
@@ -60,58 +62,102 @@ ACT0 = N_CELLS
 print(f"{N_CELLS} cells per axis; wall columns {WALL_X.tolist()}; door rows {DOOR_Y.tolist()}; ACT0 = {ACT0}")
 
 # %% [markdown]
-# ## Exercise 0.1: write an episode as tokens
+# ## Exercise 0.1: read a log back
 #
-# An episode is `cells` (T+1, 2) (integer x, y per time step) and `actions` (T, 2) with values in
-# {-1, 0, +1}. Its log is `x0 y0 ax0 ay0 x1 y1 ax1 ay1 ... xT yT`: each step writes where the agent is,
-# then the action it takes; the episode ends with the last position. Return a flat integer array of
-# 4T + 2 tokens.
-#
-# Why the order matters: a next-token model can be *told* an action only if the action comes before
-# the position it leads to.
-
+# The chapter writes an episode as tokens: `x0 y0 ax0 ay0 x1 y1 ax1 ay1 ... xT yT` (each step: where the
+# agent is, then the action it takes; the episode ends with the last position), with action value v
+# written as token `ACT0 + 1 + v`. A model that writes logs (the mini LLM of section 2) has to be read
+# back. Write the inverse: from the flat token array (4T + 2,) return `cells` (T+1, 2) and `actions`
+# (T, 2) with values in {-1, 0, +1}, both integer arrays. An episode of 0 steps is just `x0 y0`.
 
 # %%
-def episode_tokens(cells, actions):
-    """cells (T+1, 2) int, actions (T, 2) in {-1, 0, 1} -> tokens (4T+2,) int."""
+def parse_episode(tokens):
+    """tokens (4T+2,) int -> (cells (T+1, 2) int, actions (T, 2) in {-1, 0, 1})."""
     ### BEGIN SOLUTION
-    cells, actions = np.asarray(cells), np.asarray(actions)
-    steps = np.concatenate([cells[:-1], ACT0 + 1 + actions], axis=1)  # (T, 4): x y ax ay
-    return np.concatenate([steps.reshape(-1), cells[-1]]).astype(np.int64)
+    tokens = np.asarray(tokens)
+    steps = tokens[:-2].reshape(-1, 4)  # (T, 4): x y ax ay
+    cells = np.concatenate([steps[:, :2], tokens[-2:][None]], axis=0)
+    return cells.astype(np.int64), (steps[:, 2:] - ACT0 - 1).astype(np.int64)
     ### END SOLUTION
 
 
 # %%
-check_episode_tokens(episode_tokens)
+check_parse_episode(parse_episode)
 
 # %% [markdown]
-# ## Exercise 0.2: when does a predicted step break physics?
-#
-# `prev` and `nxt` are arrays (B, 2) of cells: where a model says the agent was and where it says the
-# agent is one step later. Return a boolean array (B,), True where the step is impossible in Two-Room:
-#
-# - `nxt` lies inside the wall: its x is a wall column and its y is *not* a door row;
-# - `nxt` lies outside the grid (a coordinate below 0 or above N_CELLS - 1);
-# - the agent moved more than one cell along x or along y (diagonal steps of one cell are fine).
-#
-# A step can be legal and still wrong (the agent should have slid along the wall): this function only
-# flags the impossible ones.
-
+# Use it: a round trip through the chapter's format. (Prints a note until `parse_episode` is written.)
 
 # %%
-def physics_violations(prev, nxt):
-    """prev, nxt (B, 2) int cells -> (B,) bool, True where the step breaks the world's physics."""
+try:
+    cells = np.array([[18, 3], [17, 3], [17, 4], [16, 5]])
+    actions = np.array([[-1, 0], [0, 1], [-1, 1]])
+    tokens = reference_episode_tokens(cells, actions)
+    back = parse_episode(tokens)
+    print("tokens:", tokens.tolist())
+    print("round trip exact:", np.array_equal(back[0], cells) and np.array_equal(back[1], actions))
+except NotImplementedError as err:
+    print(f"(write {err} first)")
+
+# %% [markdown]
+# ## Exercise 0.2: physics on any map
+#
+# The chapter's `physics_violations` knows one wall with one door. Write it for any map of walls:
+# `blocked` is a boolean array (n, n) **indexed [x, y]** (first index x, like the cells), True where a
+# cell is wall. `prev` and `nxt` are arrays (B, 2) of cells: where a model says the agent was and where
+# it says the agent is one step later. Return a boolean array (B,), True where the step is impossible:
+#
+# - `nxt` lies outside the grid (a coordinate below 0 or above n - 1);
+# - `nxt` is a blocked cell;
+# - the agent moved more than one cell along x or along y (diagonal steps of one cell are fine).
+#
+# Careful with the order: `nxt` may be outside the grid, and numpy reads `blocked[-1, 3]` without
+# complaint (the last column), so decide "outside" before you look a cell up.
+
+# %%
+def physics_violations(prev, nxt, blocked):
+    """prev, nxt (B, 2) int cells, blocked (n, n) bool [x, y] -> (B,) bool, True where the step is impossible."""
     ### BEGIN SOLUTION
     prev, nxt = np.asarray(prev), np.asarray(nxt)
-    in_wall = np.isin(nxt[:, 0], WALL_X) & ~np.isin(nxt[:, 1], DOOR_Y)
-    outside = ((nxt < 0) | (nxt > N_CELLS - 1)).any(1)
+    n = blocked.shape[0]
+    outside = ((nxt < 0) | (nxt > n - 1)).any(1)
+    inside = np.clip(nxt, 0, n - 1)  # safe indices; the outside cells are flagged already
+    on_wall = blocked[inside[:, 0], inside[:, 1]] & ~outside
     too_far = (np.abs(nxt - prev) > 1).any(1)
-    return in_wall | outside | too_far
+    return outside | on_wall | too_far
     ### END SOLUTION
 
 
 # %%
 check_physics_violations(physics_violations)
+
+# %% [markdown]
+# Use it: the Two-Room map gives the chapter's rule back, and a map of your own (here two walls with
+# gaps at opposite ends) needs no new code. Every single step from a free cell is classified; the
+# pictures show, for each free cell, how many of the 8 one-cell moves are impossible.
+# (Prints a note until `physics_violations` is written.)
+
+# %%
+try:
+    two_room = np.zeros((N_CELLS, N_CELLS), bool)
+    two_room[np.ix_(WALL_X, np.setdiff1d(np.arange(N_CELLS), DOOR_Y))] = True
+    maze = np.zeros((20, 20), bool)
+    maze[6, :15], maze[13, 5:] = True, True
+    moves = np.array([(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy])
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
+    for ax, (name, blocked) in zip(axes, (("Two-Room", two_room), ("two walls", maze))):
+        n = blocked.shape[0]
+        free = np.argwhere(~blocked)
+        prev = np.repeat(free, len(moves), 0)
+        bad = physics_violations(prev, prev + np.tile(moves, (len(free), 1)), blocked).reshape(len(free), -1)
+        img = np.full((n, n), np.nan)
+        img[free[:, 1], free[:, 0]] = bad.sum(1)  # image rows are y
+        ax.imshow(img, cmap="magma_r", vmin=0, vmax=8)
+        ax.set_title(f"{name}: impossible moves per cell", fontsize=9), ax.axis("off")
+    plt.tight_layout()
+    plt.show()
+except NotImplementedError as err:
+    plt.close("all")
+    print(f"(write {err} first)")
 
 # %% [markdown]
 # ## Going further

@@ -18,8 +18,10 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/solutions/01_world_and_data_solutions.ipynb)
 #
-# Three small functions from chapter 01 (`notebooks/01_world_and_data.ipynb`). Write each one where it
-# says `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or FAIL with a hint.
+# Three functions from chapter 01 (`notebooks/01_world_and_data.ipynb`): the behaviour policy, cutting a
+# training clip out of an episode, and the z-scored action blocks. The chapter uses the package's
+# versions; here you write them. Write each one where it says `# YOUR CODE HERE`, then run the check
+# cell below it: it prints PASS, or FAIL with a hint.
 #
 # **Prerequisites:** chapter 01.
 #
@@ -40,10 +42,13 @@ from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
 # %%
+from dataclasses import replace
+
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lewm_mini.checks.ch01 import check_action_blocks, check_first_success_step, check_heuristic_actions
+from lewm_mini.checks.ch01 import check_action_blocks, check_cut_clip, check_heuristic_actions
+from lewm_mini.data import ClipSampler, collect
 from lewm_mini.world import BatchedTwoRoom, Geometry, room_of
 
 geo = Geometry(64)
@@ -80,28 +85,8 @@ def heuristic_actions(pos: np.ndarray, target: np.ndarray, geo: Geometry, noise:
 check_heuristic_actions(heuristic_actions)
 
 # %% [markdown]
-# ## Exercise 1.2 · How long does it take to reach the target?
-#
-# Given positions `pos` (N, T+1, 2) of N episodes (frame 0 is the start) and their targets (N, 2),
-# return for each episode the index of the **first** frame whose distance to the target is
-# `<= radius`, or -1 when the episode never gets that close. Return an integer array (N,).
-
-# %%
-def first_success_step(pos: np.ndarray, target: np.ndarray, radius: float) -> np.ndarray:
-    """First frame index (N,) within `radius` of the target, -1 if never."""
-    ### BEGIN SOLUTION
-    dist = np.linalg.norm(pos - target[:, None], axis=-1)  # (N, T+1)
-    hit = dist <= radius
-    return np.where(hit.any(1), hit.argmax(1), -1)
-    ### END SOLUTION
-
-
-# %%
-check_first_success_step(first_success_step)
-
-# %% [markdown]
-# Use it: how long do successful episodes take for three noise levels? (This cell runs your two
-# functions; it prints a note instead while they are not written yet.)
+# Use it: how long do episodes take to reach their target, for three noise levels? (This cell runs your
+# heuristic; it prints a note instead while it is not written yet.)
 
 # %%
 def run_heuristic(noise: float, n: int = 500, steps: int = 100, seed: int = 1):
@@ -117,12 +102,64 @@ try:
     fig, ax = plt.subplots(figsize=(6, 3))
     for noise in (0.3, 1.0, 2.0):
         pos, goal = run_heuristic(noise)
-        first = first_success_step(pos, goal, geo.success_radius)
-        ok = first[first >= 0]
-        ax.hist(ok, bins=np.arange(0, 102, 4), alpha=0.5, label=f"noise {noise}: {len(ok) / len(first):.0%} reach, "
-                f"mean {ok.mean():.0f} steps")
+        hit = np.linalg.norm(pos - goal[:, None], axis=-1) <= geo.success_radius  # (n, steps + 1)
+        first = hit.argmax(1)[hit.any(1)]  # first frame within the radius, for the episodes that get there
+        ax.hist(first, bins=np.arange(0, 102, 4), alpha=0.5,
+                label=f"noise {noise}: {hit.any(1).mean():.0%} reach, mean {first.mean():.0f} steps")
     ax.set_xlabel("steps to reach the target")
     ax.legend(fontsize=8)
+    plt.show()
+except NotImplementedError as err:
+    plt.close("all")
+    print(f"(write {err} first)")
+
+# %% [markdown]
+# ## Exercise 1.2 · Cut a training clip
+#
+# LeWM trains on clips: `history + 1` frames, `frameskip` environment steps apart, each with the
+# **block** of `frameskip` raw actions that *leaves* it (the last frame's block is never used to predict
+# anything, but is kept so frames and blocks line up). For one episode with frames (S+1, ...) (frame t is
+# the state *before* action t) and raw actions (S, 2), and a start step, return
+#
+# - the clip's frames, shape (T, ...) with T = history + 1: frames start, start + fs, ..., start + (T-1) fs;
+# - its raw actions grouped per frame, shape (T, fs, 2): block k is actions start + k fs ... start + (k+1) fs - 1.
+#
+# A clip needs T fs actions from `start`; when it does not fit (start < 0, or start + T fs > S), raise a
+# `ValueError`. `lewm_mini.data.ClipSampler` cuts clips this way; the cell after the check compares.
+
+# %%
+def cut_clip(frames: np.ndarray, actions: np.ndarray, start: int, history: int, frameskip: int):
+    """(frames (S+1, ...), actions (S, 2)) -> (clip frames (T, ...), clip actions (T, frameskip, 2)), T = history + 1."""
+    ### BEGIN SOLUTION
+    t = history + 1
+    if start < 0 or start + t * frameskip > len(actions):
+        raise ValueError(f"a clip of {t} frames needs {t * frameskip} actions from step {start}, "
+                         f"the episode has {len(actions)}")
+    clip_frames = frames[start + frameskip * np.arange(t)]
+    clip_actions = actions[start : start + t * frameskip].reshape(t, frameskip, -1)
+    return clip_frames, clip_actions
+    ### END SOLUTION
+
+
+# %%
+check_cut_clip(cut_clip)
+
+# %% [markdown]
+# Use it: cut a clip from a freshly collected episode and compare its frames with the ones the package's
+# `ClipSampler` returns for the same episode and start. (Prints a note until `cut_clip` is written.)
+
+# %%
+try:
+    eps = collect(replace(cfg.data, episodes=2), seed=5, progress=False)
+    sampler = ClipSampler(eps, history=3, frameskip=5)
+    start = 12
+    ours_frames, ours_actions = cut_clip(np.asarray(eps.frames[0]), np.asarray(eps.actions[0]), start, 3, 5)
+    theirs_frames, _ = sampler.get(np.array([0]), np.array([start]))  # float (1, T, 3, H, W)
+    same = np.allclose(ours_frames / 255.0, theirs_frames[0].permute(0, 2, 3, 1).numpy(), atol=1e-6)
+    print(f"clip frames {ours_frames.shape}, actions {ours_actions.shape}; same frames as ClipSampler: {same}")
+    fig, axes = plt.subplots(1, 4, figsize=(9, 2.4))
+    for k, ax in enumerate(axes):
+        ax.imshow(ours_frames[k]), ax.axis("off"), ax.set_title(f"step {start + 5 * k}", fontsize=9)
     plt.show()
 except NotImplementedError as err:
     plt.close("all")

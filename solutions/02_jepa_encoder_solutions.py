@@ -18,8 +18,10 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/solutions/02_jepa_encoder_solutions.ipynb)
 #
-# Three small functions from chapter 02 (`notebooks/02_jepa_encoder.ipynb`). Write each one where it
-# says `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or FAIL with a hint.
+# Three functions around chapter 02 (`notebooks/02_jepa_encoder.ipynb`): the patch embedding as a linear
+# map, BatchNorm with the running statistics that planning relies on, and the probe score the paper
+# reports. Write each one where it says `# YOUR CODE HERE`, then run the check cell below it: it prints
+# PASS, or FAIL with a hint.
 #
 # **Prerequisites:** chapter 02.
 #
@@ -45,7 +47,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lewm_mini.checks.ch02 import check_batch_norm, check_patchify, check_pearson_r
+from lewm_mini.checks.ch02 import check_batch_norm, check_patchify, check_probe_r
 from lewm_mini.data import frames_to_tensor
 from lewm_mini.world import Geometry, render
 
@@ -95,18 +97,31 @@ except NotImplementedError as err:
     print(f"(write {err} first)")
 
 # %% [markdown]
-# ## Exercise 2.2 · BatchNorm in training mode
+# ## Exercise 2.2 · BatchNorm, in both modes
 #
-# Write what `nn.BatchNorm1d` computes in training mode (without its learned scale and shift): for
-# x (N, F), normalise each **feature** (column) with the mean and the *biased* variance (divide by N)
-# of that feature over the **batch**: $(x - \mu) / \sqrt{\sigma^2 + \epsilon}$.
+# Write what `nn.BatchNorm1d` (without its learned scale and shift) computes, for x (N, F):
+# - **training mode**: normalise each feature (column) with the mean and the *biased* variance (divide by
+#   N) of that feature over the batch, $(x - \mu) / \sqrt{\sigma^2 + \epsilon}$; and update the
+#   running statistics **in place**: running = (1 - momentum) running + momentum batch statistic, where,
+#   by PyTorch's convention, the running variance is fed the *unbiased* batch variance (divide by N - 1);
+# - **eval mode**: normalise with the running statistics and change nothing. A batch of one frame is fine.
+#
+# This is why a planner must run the model in eval mode: in training mode a batch of one frame has no
+# spread to normalise with, and two frames would be normalised against each other.
 
 # %%
-def batch_norm(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """Training-mode BatchNorm without affine parameters: per feature, over the batch (dim 0)."""
+def batch_norm(x: torch.Tensor, running_mean: torch.Tensor, running_var: torch.Tensor, training: bool,
+               momentum: float = 0.1, eps: float = 1e-5) -> torch.Tensor:
+    """BatchNorm1d without affine parameters on x (N, F); in training mode updates the running statistics."""
     ### BEGIN SOLUTION
-    mean = x.mean(dim=0, keepdim=True)
-    var = x.var(dim=0, unbiased=False, keepdim=True)
+    if training:
+        mean = x.mean(dim=0)
+        var = x.var(dim=0, unbiased=False)
+        with torch.no_grad():
+            running_mean.mul_(1 - momentum).add_(momentum * mean)
+            running_var.mul_(1 - momentum).add_(momentum * x.var(dim=0, unbiased=True))
+    else:
+        mean, var = running_mean, running_var
     return (x - mean) / torch.sqrt(var + eps)
     ### END SOLUTION
 
@@ -115,38 +130,75 @@ def batch_norm(x: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
 check_batch_norm(batch_norm)
 
 # %% [markdown]
-# Use it: compare with `nn.BatchNorm1d` in train mode, and see what it does to nearly identical latents.
+# Use it: the running statistics after a few batches, against `nn.BatchNorm1d`'s, and what eval mode
+# does to one frame. (Prints a note until `batch_norm` is written.)
 
 # %%
 try:
     bn = nn.BatchNorm1d(4, affine=False).train()
-    z = 3.0 + 0.01 * torch.randn(16, 4)  # 16 "latents" that are almost the same vector
-    print("max |ours - nn.BatchNorm1d|:", float((batch_norm(z) - bn(z)).abs().max()))
-    print("feature std before:", z.std(0, unbiased=False).numpy().round(3),
-          " after:", batch_norm(z).std(0, unbiased=False).numpy().round(3))
+    rm, rv = torch.zeros(4), torch.ones(4)
+    g = torch.Generator().manual_seed(0)
+    for _ in range(20):
+        z = 3.0 + 0.5 * torch.randn(16, 4, generator=g)  # 16 "latents" per batch
+        bn(z), batch_norm(z, rm, rv, training=True)
+    print("running mean, ours:", rm.numpy().round(3), " nn.BatchNorm1d:", bn.running_mean.numpy().round(3))
+    print("running var,  ours:", rv.numpy().round(3), " nn.BatchNorm1d:", bn.running_var.numpy().round(3))
+    one = z[:1]
+    print("one frame in eval mode, ours:", batch_norm(one, rm, rv, training=False).numpy().round(3),
+          " nn.BatchNorm1d:", bn.eval()(one).numpy().round(3))
 except NotImplementedError as err:
     print(f"(write {err} first)")
 
 # %% [markdown]
 # ## Exercise 2.3 · The probe score the paper reports
 #
-# The paper scores its linear probes of the agent's position with the Pearson correlation $r$
-# (LeWM: 0.996 on Two-Room). For predictions and targets of shape (N, K), compute $r$ separately for
-# each of the K columns (x and y), then return the mean over columns as a float:
-# $r = \frac{\sum_i (p_i - \bar p)(t_i - \bar t)}{\sqrt{\sum_i (p_i - \bar p)^2}\sqrt{\sum_i (t_i - \bar t)^2}}$.
+# The chapter scores latents by a ridge probe's error in pixels. The paper reports the Pearson
+# correlation $r$ of a linear probe on held-out data (LeWM: 0.996 on Two-Room). Write that score:
+# 1. standardise each latent dimension with the **training** latents' mean and std (torch's default,
+#    unbiased std), for the training and the test latents alike;
+# 2. fit a ridge regression with a bias on the training set: $X = [z, 1]$,
+#    $W = (X^\top X + \text{ridge}\cdot N\, I)^{-1} X^\top Y$ (solve in float64);
+# 3. predict the test set and return the Pearson $r$ of each of the K columns (x and y separately),
+#    averaged, as a float: $r = \frac{\sum_i (p_i - \bar p)(t_i - \bar t)}{\sqrt{\sum_i (p_i - \bar p)^2}
+#    \sqrt{\sum_i (t_i - \bar t)^2}}$.
 
 # %%
-def pearson_r(pred: torch.Tensor, y: torch.Tensor) -> float:
-    """Mean over columns of the Pearson correlation between pred (N, K) and y (N, K)."""
+def probe_r(z_train: torch.Tensor, y_train: torch.Tensor, z_test: torch.Tensor, y_test: torch.Tensor,
+            ridge: float = 1e-3) -> float:
+    """Held-out Pearson r (mean over columns) of a ridge probe latent -> y fitted on standardised training latents."""
     ### BEGIN SOLUTION
-    p, t = pred - pred.mean(0), y - y.mean(0)
-    r = (p * t).sum(0) / (p.norm(dim=0) * t.norm(dim=0))
-    return float(r.mean())
+    mu, sd = z_train.mean(0), z_train.std(0).clamp_min(1e-8)
+    x_tr = torch.cat([(z_train - mu) / sd, torch.ones(len(z_train), 1)], 1).double()
+    x_te = torch.cat([(z_test - mu) / sd, torch.ones(len(z_test), 1)], 1).double()
+    eye = torch.eye(x_tr.shape[1], dtype=torch.float64)
+    w = torch.linalg.solve(x_tr.T @ x_tr + ridge * len(x_tr) * eye, x_tr.T @ y_train.double())
+    p, t = x_te @ w, y_test.double()
+    p, t = p - p.mean(0), t - t.mean(0)
+    return float(((p * t).sum(0) / (p.norm(dim=0) * t.norm(dim=0))).mean())
     ### END SOLUTION
 
 
 # %%
-check_pearson_r(pearson_r)
+check_probe_r(probe_r)
+
+# %% [markdown]
+# Use it: probe three "encoders" of the agent's position on rendered frames: raw pixels (12,288
+# numbers), a random projection of the pixels to 64 numbers, and the true position plus noise.
+# (Prints a note until `probe_r` is written.)
+
+# %%
+try:
+    rng = np.random.default_rng(0)
+    pos = rng.uniform(6, 58, (700, 2)).astype(np.float32)
+    pos = pos[np.abs(pos[:, 0] - 32) > 3][:600]  # keep away from the wall
+    frames = frames_to_tensor(render(pos, geo)).flatten(1)  # (N, 12288)
+    y = torch.as_tensor(pos)
+    proj = torch.randn(frames.shape[1], 64, generator=torch.Generator().manual_seed(0)) / frames.shape[1] ** 0.5
+    for name, z in (("raw pixels", frames), ("random projection to 64", frames @ proj),
+                    ("position + noise (2 px)", y + 2 * torch.randn(len(y), 2))):
+        print(f"{name:26s} r = {probe_r(z[:400], y[:400], z[400:], y[400:]):.3f}")
+except NotImplementedError as err:
+    print(f"(write {err} first)")
 
 # %% [markdown]
 # **Going further.** A probe error of 1.5 px on positions spread with a standard deviation of about

@@ -18,8 +18,11 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/solutions/04_collapse_and_sigreg_solutions.ipynb)
 #
-# Three small functions from chapter 04 (`notebooks/04_collapse_and_sigreg.ipynb`). Write each one
-# where it says `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or FAIL with a hint.
+# Three functions around chapter 04 (`notebooks/04_collapse_and_sigreg.ipynb`). The chapter computes
+# the Epps-Pulley integral with 17 knots and SIGReg on one batch; here you compute the integral exactly,
+# SIGReg the way several GPUs must share it, and the effective rank the chapter uses as a diagnostic.
+# Write each one where it says `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or
+# FAIL with a hint.
 #
 # **Prerequisites:** chapter 04.
 #
@@ -41,138 +44,157 @@ cfg, device = setup(seed=0)
 # %%
 import math
 
-import matplotlib.pyplot as plt
 import torch
-import torch.nn.functional as F
 
 from lewm_mini import SIGReg
-from lewm_mini.checks.ch04 import check_epps_pulley, check_sketched_sigreg, check_vicreg_terms
+from lewm_mini.checks.ch04 import check_all_reduced_sigreg, check_effective_rank, check_epps_pulley_exact
 
 # %% [markdown]
-# ## Exercise 4.1 · The Epps-Pulley statistic in one dimension
+# ## Exercise 4.1 · The Epps-Pulley statistic without knots
 #
-# For samples x (N,), compare the empirical characteristic function with the Gaussian's:
-# on knots $t_k$ = `linspace(0, t_max, knots)`, with $\Delta t$ = t_max / (knots - 1),
-# 1. error$_k$ = (mean cos($t_k x$) - exp($-t_k^2/2$))$^2$ + (mean sin($t_k x$))$^2$;
-# 2. weight$_k$ = trapezoid weight ($\Delta t$ at both ends, $2\Delta t$ inside: the integrand is even, so
-#    $[0, t_\max]$ counts twice) times exp($-t_k^2/2$);
-# 3. return N times the weighted sum over the knots.
+# The chapter approximates $\mathrm{EP} = N \int_{-\infty}^{\infty} |\hat\varphi(t) - e^{-t^2/2}|^2
+# e^{-t^2/2} dt$ with a trapezoid rule on 17 knots. With a Gaussian weight the integral has a closed
+# form. Expand $|\hat\varphi - \varphi|^2 = |\hat\varphi|^2 - 2\,\mathrm{Re}(\hat\varphi)\,\varphi
+# + \varphi^2$ (here $\varphi(t) = e^{-t^2/2}$ is real), with
+# $|\hat\varphi(t)|^2 = \frac{1}{N^2}\sum_{j,k} \cos(t (x_j - x_k))$ (all pairs, $j = k$ included) and
+# $\mathrm{Re}\,\hat\varphi(t) = \frac1N \sum_j \cos(t x_j)$, and integrate term by term with
+# $\int_{-\infty}^{\infty} \cos(a t)\, e^{-c t^2} dt = \sqrt{\pi / c}\; e^{-a^2 / (4c)}$.
+#
+# Work out the three integrals (the weight is part of each integrand), then write `epps_pulley_exact(x)`
+# for samples x (N,). Vectorise the double sum: x[:, None] - x[None, :] is the (N, N) matrix of
+# differences.
 
 # %%
-def epps_pulley(x: torch.Tensor, knots: int = 17, t_max: float = 3.0) -> torch.Tensor:
-    """Epps-Pulley statistic of 1-D samples x (N,) against N(0, 1): about 1 for Gaussian samples."""
+def epps_pulley_exact(x: torch.Tensor) -> torch.Tensor:
+    """N * the integral over the real line of |ecf(t) - exp(-t^2/2)|^2 exp(-t^2/2) dt, for samples x (N,)."""
     ### BEGIN SOLUTION
-    t = torch.linspace(0, t_max, knots, dtype=x.dtype)
-    dt = t_max / (knots - 1)
-    trapezoid = torch.full((knots,), 2 * dt, dtype=x.dtype)
-    trapezoid[[0, -1]] = dt
-    gauss_cf = torch.exp(-t**2 / 2)
-    tx = x[:, None] * t  # (N, K)
-    err = (torch.cos(tx).mean(0) - gauss_cf) ** 2 + torch.sin(tx).mean(0) ** 2
-    return (err * trapezoid * gauss_cf).sum() * len(x)
+    n = len(x)
+    pairs = torch.exp(-(x[:, None] - x[None, :]) ** 2 / 2).mean()  # from |ecf|^2: c = 1/2
+    cross = torch.exp(-x**2 / 4).mean()  # from ecf * exp(-t^2/2): c = 1
+    return n * (math.sqrt(2 * math.pi) * pairs - 2 * math.sqrt(math.pi) * cross + math.sqrt(2 * math.pi / 3))
     ### END SOLUTION
 
 
 # %%
-check_epps_pulley(epps_pulley)
+check_epps_pulley_exact(epps_pulley_exact)
 
 # %% [markdown]
-# Use it: the statistic for Gaussian samples of growing size stays near 1.06, for Laplace samples (also
-# mean 0, variance 1, but heavier tails) it grows with N: the more data, the surer the test.
+# Use it: how good are the chapter's 17 knots on $[0, 3]$? Compare with the exact value for a few
+# samples; for a collapsed batch the exact constant is $\sqrt{2\pi} - 2\sqrt{\pi} + \sqrt{2\pi/3}
+# \approx 0.409$ per sample, where the knots give 0.402. (Prints a note until the function is written.)
 
 # %%
 try:
+    quadrature = SIGReg(num_proj=1)  # in one dimension SIGReg is the 17-knot Epps-Pulley statistic
     g = torch.Generator().manual_seed(0)
-    ns = [32, 128, 512, 2048]
-    gauss = [float(epps_pulley(torch.randn(n, generator=g))) for n in ns]
-    laplace = [float(epps_pulley(torch.distributions.Laplace(0.0, 1 / math.sqrt(2)).sample((n,)))) for n in ns]
-    plt.figure(figsize=(5, 3))
-    plt.loglog(ns, gauss, "o-", label="Gaussian")
-    plt.loglog(ns, laplace, "s-", label="Laplace, variance 1")
-    plt.xlabel("N"), plt.ylabel("Epps-Pulley")
-    plt.legend()
-    plt.show()
+    for name, x in (("Gaussian, N = 256", torch.randn(256, generator=g)),
+                    ("uniform, variance 1", (torch.rand(256, generator=g) - 0.5) * math.sqrt(12)),
+                    ("collapsed, N = 256", torch.zeros(256))):
+        exact = float(epps_pulley_exact(x.double()))
+        knots = float(quadrature(x[:, None]))
+        print(f"{name:22s} exact {exact:8.3f}   17 knots {knots:8.3f}   per sample {exact / len(x):.4f}")
 except NotImplementedError as err:
     print(f"(write {err} first)")
 
 # %% [markdown]
-# ## Exercise 4.2 · Sketching: from D dimensions to many 1-D tests
+# ## Exercise 4.2 · SIGReg across several GPUs
 #
-# Given latents z (B, D) and M unit directions as the columns of `directions` (D, M), project
-# (x = z @ directions, shape (B, M)), compute the Epps-Pulley statistic over the batch for each of the M
-# columns (17 knots on [0, 3]), and return the mean over the directions. This is SIGReg for one time step.
-# Write it self-contained (vectorised over the M directions: no Python loop needed).
+# With data parallelism each GPU holds a chunk of the batch. The released LeWM code computes SIGReg on
+# each GPU's local chunk; LeJEPA's reference sums the characteristic-function estimates over the GPUs
+# first (an *all-reduce*), so that the test sees the whole batch. Write the second: given the chunks
+# (a list of (B_r, D) tensors) and M unit directions (the columns of `directions`, (D, M)), compute
+#
+# 1. on each chunk: x = chunk @ directions (B_r, M) and, at the 17 knots $t_k$ = linspace(0, 3, 17), the
+#    **sums** over the chunk of cos($t_k x$) and sin($t_k x$), shape (M, K) each: all a GPU has to send;
+# 2. the all-reduce: add the sums of all chunks and divide by the total N = sum of the B_r;
+# 3. per direction, Epps-Pulley from these means (the chapter's error, trapezoid weights times
+#    exp($-t_k^2/2$), times N), then the mean over the M directions.
+#
+# The result must equal SIGReg of the concatenated batch; compute it the way the GPUs would, from the
+# sums.
 
 # %%
-def sketched_sigreg(z: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
-    """Mean over the columns u of `directions` of the Epps-Pulley statistic of the projections z @ u."""
+def all_reduced_sigreg(chunks: list[torch.Tensor], directions: torch.Tensor) -> torch.Tensor:
+    """SIGReg of the union of the chunks (each (B_r, D)) on the given unit directions (D, M)."""
     ### BEGIN SOLUTION
-    t = torch.linspace(0, 3.0, 17, dtype=z.dtype)
+    t = torch.linspace(0, 3.0, 17, dtype=directions.dtype)
     dt = 3.0 / 16
-    trapezoid = torch.full((17,), 2 * dt, dtype=z.dtype)
-    trapezoid[[0, -1]] = dt
+    weights = torch.full((17,), 2 * dt, dtype=directions.dtype)
+    weights[[0, -1]] = dt
     gauss_cf = torch.exp(-t**2 / 2)
-    tx = (z @ directions)[..., None] * t  # (B, M, K)
-    err = (torch.cos(tx).mean(0) - gauss_cf) ** 2 + torch.sin(tx).mean(0) ** 2  # (M, K)
-    return ((err @ (trapezoid * gauss_cf)) * len(z)).mean()
+    cos_sum, sin_sum, n = 0.0, 0.0, 0
+    for chunk in chunks:  # what each GPU computes and sends
+        tx = (chunk @ directions)[..., None] * t  # (B_r, M, K)
+        cos_sum = cos_sum + torch.cos(tx).sum(0)
+        sin_sum = sin_sum + torch.sin(tx).sum(0)
+        n += len(chunk)
+    err = (cos_sum / n - gauss_cf) ** 2 + (sin_sum / n) ** 2  # (M, K)
+    return ((err @ (weights * gauss_cf)) * n).mean()
     ### END SOLUTION
 
 
 # %%
-check_sketched_sigreg(sketched_sigreg)
+check_all_reduced_sigreg(all_reduced_sigreg)
 
 # %% [markdown]
-# Use it: with the directions `lewm_mini.SIGReg` would draw from the same generator, the two agree.
+# Use it: 8 "GPUs" of 16 latents each, where each GPU's latents sit around a centre of their own (think
+# of a GPU whose batch comes from a few episodes). Together they look like N(0, I); each chunk alone
+# does not. The released per-GPU statistic penalises that structure, the all-reduced one does not.
+# (Prints a note until the function is written.)
 
 # %%
 try:
     g = torch.Generator().manual_seed(0)
-    z = torch.randn(128, 32, generator=g) * torch.linspace(0.1, 1.5, 32)
-    u = torch.randn(32, 256, generator=torch.Generator().manual_seed(5))
+    D = 16
+    centres = 0.8 * torch.randn(8, D, generator=g)
+    chunks = [c + 0.6 * torch.randn(16, D, generator=g) for c in centres]  # total covariance about I
+    u = torch.randn(D, 256, generator=g)
     u = u / u.norm(dim=0)
-    print(f"sketched_sigreg {float(sketched_sigreg(z, u)):.4f}   "
-          f"lewm_mini.SIGReg {float(SIGReg(256)(z, generator=torch.Generator().manual_seed(5))):.4f}")
+    per_gpu = sum(float(all_reduced_sigreg([c], u)) for c in chunks) / len(chunks)
+    print(f"mean of the 8 per-GPU statistics (released): {per_gpu:.2f}")
+    print(f"all-reduced statistic (LeJEPA):              {float(all_reduced_sigreg(chunks, u)):.2f}")
+    print(f"one GPU with the whole batch (lewm_mini):    {float(SIGReg(256)(torch.cat(chunks))):.2f}")
 except NotImplementedError as err:
     print(f"(write {err} first)")
 
 # %% [markdown]
-# ## Exercise 4.3 · VICReg's two regularisers
+# ## Exercise 4.3 · Effective rank, and what it can and cannot see
 #
-# For latents z (N, D):
-# - **variance**: the mean over the D dimensions of relu(gamma - std), with std = sqrt(var + eps) and
-#   var the (unbiased, torch's default) variance of that dimension over the batch;
-# - **covariance**: centre z, cov = zc^T zc / (N - 1), set its diagonal to zero, sum the squares of
-#   what remains and divide by D.
-#
-# Return the pair (variance, covariance).
+# The chapter diagnoses collapse with the **effective rank** of a batch of latents z (N, D) (RankMe,
+# Garrido et al. 2023): centre z (subtract the mean over the batch), take its singular values
+# $s_1, \dots, s_D$, normalise them into a distribution $p_i = s_i / \sum_j s_j$ and return
+# $\exp(-\sum_i p_i \log p_i)$: 1 when the cloud is a line, D when it spreads equally in every
+# direction. (`torch.linalg.svdvals`; skip the terms with $p_i = 0$, or clamp inside the log.)
 
 # %%
-def vicreg_terms(z: torch.Tensor, gamma: float = 1.0, eps: float = 1e-4) -> tuple[torch.Tensor, torch.Tensor]:
-    """VICReg's variance hinge and covariance penalty for latents z (N, D)."""
+def effective_rank(z: torch.Tensor) -> float:
+    """exp(entropy of the normalised singular values of the centred latents z (N, D))."""
     ### BEGIN SOLUTION
-    std = torch.sqrt(z.var(dim=0) + eps)
-    variance = F.relu(gamma - std).mean()
-    zc = z - z.mean(dim=0)
-    cov = zc.T @ zc / (len(z) - 1)
-    off_diag = cov - torch.diag(torch.diag(cov))
-    return variance, off_diag.pow(2).sum() / z.shape[1]
+    s = torch.linalg.svdvals(z - z.mean(dim=0))
+    p = s / s.sum()
+    return float(torch.exp(-(p * torch.log(p.clamp_min(1e-12))).sum()))
     ### END SOLUTION
 
 
 # %%
-check_vicreg_terms(vicreg_terms)
+check_effective_rank(effective_rank)
 
 # %% [markdown]
-# Use it: which kind of collapse does each term see?
+# Use it: three batches of 512 latents in 32 dimensions. Which kind of collapse does the effective rank
+# see, and which does it miss? The total variance (the sum of the per-dimension variances) answers the
+# other half. (Prints a note until the function is written.)
 
 # %%
 try:
     g = torch.Generator().manual_seed(0)
-    for name, z in (("N(0, I)", torch.randn(256, 16, generator=g)),
-                    ("shrunk 100x (complete collapse)", 0.01 * torch.randn(256, 16, generator=g)),
-                    ("one signal copied 16x (dimensional collapse)", torch.randn(256, 1, generator=g).expand(256, 16))):
-        v, c = vicreg_terms(z)
-        print(f"{name:45s} variance {float(v):.3f}   covariance {float(c):.3f}")
+    batches = {
+        "N(0, I)": torch.randn(512, 32, generator=g),
+        "complete collapse (std 0.001)": 1e-3 * torch.randn(512, 32, generator=g),
+        "dimensional collapse (rank 2)": torch.randn(512, 2, generator=g) @ torch.randn(2, 32, generator=g),
+    }
+    print(f"{'':32s}{'effective rank':>16s}{'total variance':>16s}")
+    for name, z in batches.items():
+        print(f"{name:32s}{effective_rank(z):16.1f}{float(z.var(0).sum()):16.4g}")
 except NotImplementedError as err:
     print(f"(write {err} first)")
 

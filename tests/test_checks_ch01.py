@@ -8,7 +8,8 @@ import pytest
 
 from reference import load_solution
 
-from lewm_mini.checks.ch01 import check_action_blocks, check_first_success_step, check_heuristic_actions
+from lewm_mini.checks.ch01 import check_action_blocks, check_cut_clip, check_heuristic_actions, cut_clip_reference
+from lewm_mini.data import ClipSampler, Episodes
 from lewm_mini.world import room_of
 
 
@@ -70,30 +71,55 @@ def test_heuristic_stub_and_strict_mode():
 # ----------------------------------------------------------------------------- 1.2
 
 
-def _first(pos, target, radius, op=np.less_equal, never=-1, last=False, offset=0):
-    hit = op(np.linalg.norm(pos - target[:, None], axis=-1), radius)
-    idx = (hit.shape[1] - 1 - hit[:, ::-1].argmax(1)) if last else hit.argmax(1)
-    return np.where(hit.any(1), idx + offset, never)
+def _clip(frames, actions, start, history, fs, t_off=1, step=None, a_off=0, check=True, lo_ok=True):
+    t = history + t_off
+    if check and (start < 0 or start + (history + 1) * fs > len(actions) - (0 if lo_ok else 1)):
+        raise ValueError("does not fit")
+    idx = start + (fs if step is None else step) * np.arange(t)
+    a0 = start + a_off
+    return frames[idx], actions[a0 : a0 + t * fs].reshape(t, fs, -1)
 
 
-FIRST_MUTANTS = {
-    "strict <": lambda p, t, r: _first(p, t, r, op=np.less),
-    "argmax without the never case": lambda p, t, r: np.linalg.norm(p - t[:, None], axis=-1).__le__(r).argmax(1),
-    "last hit instead of first": lambda p, t, r: _first(p, t, r, last=True),
-    "counts steps from 1": lambda p, t, r: _first(p, t, r, offset=1),
-    "number of hits": lambda p, t, r: (np.linalg.norm(p - t[:, None], axis=-1) <= r).sum(1),
-    "squared distance against radius": lambda p, t, r: _first(p, t, r ** 0.5),
-    "never reached is 0": lambda p, t, r: _first(p, t, r, never=0),
+def _clip_led_to(frames, actions, start, history, fs):  # the block that leads *to* each frame
+    f, _ = _clip(frames, actions, start, history, fs)
+    a = np.concatenate([np.zeros((fs, 2), actions.dtype), actions])[start : start + (history + 1) * fs]
+    return f, a.reshape(history + 1, fs, -1)
+
+
+CLIP_MUTANTS = {
+    "history frames, not history + 1": lambda f, a, s, h, fs: _clip(f, a, s, h, fs, t_off=0),
+    "consecutive frames (frameskip ignored)": lambda f, a, s, h, fs: _clip(f, a, s, h, fs, step=1),
+    "actions start one step late": lambda f, a, s, h, fs: _clip(f, a, s, h, fs, a_off=1),
+    "blocks that lead to each frame": _clip_led_to,
+    "no bounds check": lambda f, a, s, h, fs: _clip(f, a, s, h, fs, check=False),
+    "rejects the last start that fits": lambda f, a, s, h, fs: _clip(f, a, s, h, fs, lo_ok=False),
+    "flat actions (T * fs, 2)": lambda f, a, s, h, fs: (_clip(f, a, s, h, fs)[0], _clip(f, a, s, h, fs)[1].reshape(-1, 2)),
 }
 
 
-def test_first_success_accepts_reference():
-    assert accepts(check_first_success_step, solution("first_success_step"))
+def test_cut_clip_reference_is_what_clip_sampler_does():
+    rng = np.random.default_rng(0)
+    n, steps = 3, 30
+    eps = Episodes(frames=rng.integers(0, 255, (n, steps + 1, 4, 4, 3), dtype=np.uint8),
+                   actions=rng.uniform(-1, 1, (n, steps, 2)).astype(np.float32),
+                   pos=np.zeros((n, steps + 1, 2), np.float32), targets=np.zeros((n, steps, 2), np.float32))
+    sampler = ClipSampler(eps, history=3, frameskip=5)
+    for ep, start in ((0, 0), (2, 7), (1, sampler.max_start)):
+        frames, blocks = sampler.get(np.array([ep]), np.array([start]))
+        f, a = cut_clip_reference(eps.frames[ep], eps.actions[ep], start, 3, 5)
+        assert np.allclose(f / 255.0, frames[0].permute(0, 2, 3, 1).numpy(), atol=1e-6)
+        assert np.allclose(sampler.stats.block(a.reshape(-1, 2), 5), blocks[0].numpy(), atol=1e-6)
 
 
-@pytest.mark.parametrize("name", FIRST_MUTANTS)
-def test_first_success_rejects_mutant(name):
-    assert not accepts(check_first_success_step, FIRST_MUTANTS[name])
+def test_cut_clip_accepts_reference():
+    assert accepts(check_cut_clip, solution("cut_clip"))
+    assert check_cut_clip(solution("cut_clip"), strict=True)
+
+
+@pytest.mark.parametrize("name", CLIP_MUTANTS)
+def test_cut_clip_rejects_mutant(name, capsys):
+    assert not accepts(check_cut_clip, CLIP_MUTANTS[name])
+    assert "FAIL" in capsys.readouterr().out
 
 
 # ----------------------------------------------------------------------------- 1.3

@@ -36,14 +36,31 @@ def reference_episode_tokens(cells: np.ndarray, actions: np.ndarray) -> np.ndarr
     return np.concatenate([steps.reshape(-1), cells[-1]]).astype(np.int64)
 
 
-def reference_physics_violations(prev: np.ndarray, nxt: np.ndarray) -> np.ndarray:
-    """True where the step prev -> nxt (B, 2) puts the agent in the wall, outside the grid, or moves
-    it more than one cell along an axis."""
+def reference_parse_episode(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Tokens (4T+2,) of one episode -> cells (T+1, 2), actions (T, 2) in {-1, 0, 1}: inverse of the above."""
+    tokens = np.asarray(tokens)
+    steps = tokens[:-2].reshape(-1, 4)
+    cells = np.concatenate([steps[:, :2], tokens[-2:][None]], axis=0)
+    return cells.astype(np.int64), (steps[:, 2:] - ACT0 - 1).astype(np.int64)
+
+
+def two_room_map(n: int = N_CELLS) -> np.ndarray:
+    """(n, n) bool, indexed [x, y]: True where a cell is wall (the wall columns outside the door rows)."""
+    blocked = np.zeros((n, n), bool)
+    blocked[np.ix_(WALL_X, np.setdiff1d(np.arange(n), DOOR_Y))] = True
+    return blocked
+
+
+def reference_physics_violations(prev: np.ndarray, nxt: np.ndarray, blocked: np.ndarray) -> np.ndarray:
+    """True where the step prev -> nxt (B, 2) ends outside the grid or on a blocked cell of the map
+    ``blocked`` (n, n) indexed [x, y], or moves more than one cell along an axis."""
     prev, nxt = np.asarray(prev), np.asarray(nxt)
-    in_wall = np.isin(nxt[:, 0], WALL_X) & ~np.isin(nxt[:, 1], DOOR_Y)
-    outside = ((nxt < 0) | (nxt > N_CELLS - 1)).any(1)
+    n = blocked.shape[0]
+    outside = ((nxt < 0) | (nxt > n - 1)).any(1)
+    inside = np.clip(nxt, 0, n - 1)  # index only after the bounds are known
+    on_wall = blocked[inside[:, 0], inside[:, 1]] & ~outside
     too_far = (np.abs(nxt - prev) > 1).any(1)
-    return in_wall | outside | too_far
+    return on_wall | outside | too_far
 
 
 # ----------------------------------------------------------------------------- exercise 0.1
@@ -56,86 +73,101 @@ def _episode(seed: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
     return cells, actions
 
 
-def _describe(t: int, steps: int) -> str:
-    if t >= 4 * steps:
-        return f"the final position ({'xy'[t - 4 * steps]})"
-    return f"step {t // 4}, word {t % 4} ({['x', 'y', 'ax', 'ay'][t % 4]})"
-
-
-def check_episode_tokens(fn: Callable, strict: bool | None = None) -> bool:
-    """Exercise 0.1: ``episode_tokens(cells (T+1, 2), actions (T, 2)) -> tokens (4T+2,)``."""
+def check_parse_episode(fn: Callable, strict: bool | None = None) -> bool:
+    """Exercise 0.1: ``parse_episode(tokens (4T+2,)) -> (cells (T+1, 2), actions (T, 2))``."""
 
     def test():
-        cases = [_episode(0, 5), _episode(1, 1), _episode(2, 12)]
+        cases = [_episode(0, 5), _episode(1, 1), _episode(2, 12), _episode(3, 0)]
         cases.append((np.array([[0, 39], [39, 0], [19, 7]]), np.array([[-1, 1], [1, -1]])))
         for cells, actions in cases:
             steps = len(actions)
-            out = np.asarray(fn(cells.copy(), actions.copy()))
-            require(out.ndim == 1, f"return a flat 1-D array of tokens, got shape {out.shape}")
-            require(out.shape[0] == 4 * steps + 2,
-                    f"an episode of {steps} steps has {4 * steps + 2} tokens (4 per step + the last x y), "
-                    f"got {out.shape[0]}")
-            require(np.issubdtype(out.dtype, np.integer), f"tokens are integers, got dtype {out.dtype}")
-            want = reference_episode_tokens(cells, actions)
-            bad = np.flatnonzero(out != want)
-            if bad.size:
-                t = int(bad[0])
-                raise_hint = (f"first wrong token at index {t}, {_describe(t, steps)}: got {out[t]}, want {want[t]}. "
-                              "A step is `x y ax ay` with the action written *before* the next position; "
-                              "action v is token ACT0 + 1 + v (40, 41, 42 for -1, 0, +1).")
-                require(False, raise_hint)
+            tokens = reference_episode_tokens(cells, actions)
+            out = fn(tokens.copy())
+            require(isinstance(out, tuple) and len(out) == 2, "return a pair (cells, actions)")
+            got_cells, got_actions = np.asarray(out[0]), np.asarray(out[1])
+            require(got_cells.shape == (steps + 1, 2),
+                    f"{len(tokens)} tokens hold {steps} steps, so {steps + 1} positions (the last one after the "
+                    f"final action): cells of shape ({steps + 1}, 2), got {got_cells.shape}")
+            require(got_actions.reshape(-1, 2).shape == (steps, 2) if got_actions.size else steps == 0,
+                    f"{steps} actions of 2 components: shape ({steps}, 2), got {got_actions.shape}")
+            got_actions = got_actions.reshape(steps, 2)
+            require(np.issubdtype(got_cells.dtype, np.integer) and np.issubdtype(got_actions.dtype, np.integer),
+                    "cells and actions are integers")
+            if steps and np.array_equal(got_actions, actions + 1):
+                require(False, "action token ACT0 + 1 + v stands for v: subtract ACT0 + 1, so the tokens 40, 41, "
+                               "42 give -1, 0, +1")
+            if np.array_equal(got_cells, cells[:, ::-1]):
+                require(False, "each position is written x then y: keep that order (column 0 = x)")
+            bad_c = np.flatnonzero((got_cells != cells).any(1))
+            if bad_c.size:
+                i = int(bad_c[0])
+                require(False, f"position {i} should be {tuple(cells[i])}, got {tuple(got_cells[i])}. Step t is the "
+                               "four words x y ax ay at 4t..4t+3; the last two tokens are the final position")
+            bad_a = np.flatnonzero((got_actions != actions).any(1))
+            if bad_a.size:
+                i = int(bad_a[0])
+                require(False, f"action {i} should be {tuple(actions[i])}, got {tuple(got_actions[i])}: words 2 and "
+                               "3 of step i, minus ACT0 + 1")
 
-    return run_check("Exercise 0.1 episode_tokens", test, strict)
+    return run_check("Exercise 0.1 parse_episode", test, strict)
 
 
 # ----------------------------------------------------------------------------- exercise 0.2
 
 
-def _physics_cases() -> tuple[np.ndarray, np.ndarray]:
-    w0, w1, d0, d1 = int(WALL_X[0]), int(WALL_X[-1]), int(DOOR_Y[0]), int(DOOR_Y[-1])
-    pairs = [
-        ((5, 5), (6, 6)),  # diagonal step in free space: legal
-        ((5, 5), (5, 5)),  # staying: legal
-        ((w0 - 1, d0), (w0, d0)),  # entering the door at its first row: legal
-        ((w0, d1), (w1, d1)),  # inside the door at its last row: legal
-        ((w1, (d0 + d1) // 2), (w1 + 1, (d0 + d1) // 2 + 1)),  # leaving the door diagonally: legal
-        ((w0 - 1, d0 - 1), (w0, d0 - 1)),  # the row just above the door is wall
-        ((w1 + 1, d1 + 1), (w1, d1 + 1)),  # the row just below the door is wall
-        ((w0 - 1, 30), (w0, 30)),  # into the wall from the left
-        ((w1 + 1, 0), (w1, 0)),  # into the wall at the top edge
-        ((w0 - 1, 30), (w1 + 1, 30)),  # jumping across the wall: too far
-        ((0, 3), (-1, 3)),  # left of the border
-        ((N_CELLS - 1, 3), (N_CELLS, 3)),  # right of the border
-        ((3, N_CELLS - 1), (3, N_CELLS)),  # below the border
-        ((N_CELLS - 1, N_CELLS - 1), (N_CELLS - 1, N_CELLS - 1)),  # the last cell: legal
-        ((0, 0), (0, 0)),  # the first cell: legal
-        ((3, 3), (5, 3)),  # two cells in one step
-        ((3, 3), (3, 1)),  # two cells up
-        ((3, 3), (5, 5)),  # two cells diagonally
-        ((w0 - 2, 20), (w0 - 1, 21)),  # diagonal next to the wall: legal
-    ]
-    prev = np.array([p for p, _ in pairs])
-    nxt = np.array([n for _, n in pairs])
-    rng = np.random.default_rng(0)  # plus random steps of up to two cells, some outside the grid
-    p = rng.integers(0, N_CELLS, (200, 2))
-    return np.concatenate([prev, p]), np.concatenate([nxt, p + rng.integers(-2, 3, (200, 2))])
+def _maps() -> list[tuple[np.ndarray, str]]:
+    rng = np.random.default_rng(0)
+    maze = np.zeros((12, 12), bool)
+    maze[4, :9] = True  # a wall with a gap at the bottom
+    maze[8, 3:] = True  # a wall with a gap at the top
+    random_map = rng.random((9, 9)) < 0.3
+    random_map[0, :] = True  # walls along the first column x = 0
+    return [(two_room_map(), "the Two-Room map"), (maze, "a 12 x 12 maze"), (random_map, "a random 9 x 9 map")]
+
+
+def _physics_cases(n: int, blocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(n)
+    p = rng.integers(0, n, (300, 2))
+    nxt = p + rng.integers(-2, 3, (300, 2))
+    edges = np.array([[0, 0], [0, n - 1], [n - 1, 0], [n - 1, n - 1], [0, 3], [3, 0]])
+    steps = np.array([[-1, 0], [0, -1], [-1, -1], [1, 0], [0, 1], [1, 1], [-1, 1], [1, -1]])
+    e_prev = np.repeat(edges, len(steps), 0)
+    e_next = e_prev + np.tile(steps, (len(edges), 1))
+    walls = np.argwhere(blocked)[:20]  # steps onto blocked cells from a neighbour
+    w_prev = np.clip(walls + np.array([1, 0]), 0, n - 1)
+    return np.concatenate([p, e_prev, w_prev]), np.concatenate([nxt, e_next, walls])
 
 
 def check_physics_violations(fn: Callable, strict: bool | None = None) -> bool:
-    """Exercise 0.2: ``physics_violations(prev (B, 2), nxt (B, 2)) -> bool (B,)``."""
+    """Exercise 0.2: ``physics_violations(prev (B, 2), nxt (B, 2), blocked (n, n) indexed [x, y]) -> bool (B,)``."""
 
     def test():
-        prev, nxt = _physics_cases()
-        out = np.asarray(fn(prev.copy(), nxt.copy()))
-        require(out.shape == (len(prev),), f"return one flag per step, shape ({len(prev)},), got {out.shape}")
-        require(out.dtype == bool, f"return a boolean array, got dtype {out.dtype}")
-        want = reference_physics_violations(prev, nxt)
-        bad = np.flatnonzero(out != want)
-        if bad.size:
+        for blocked, what in _maps():
+            n = blocked.shape[0]
+            prev, nxt = _physics_cases(n, blocked)
+            out = np.asarray(fn(prev.copy(), nxt.copy(), blocked.copy()))
+            require(out.shape == (len(prev),), f"return one flag per step, shape ({len(prev)},), got {out.shape}")
+            require(out.dtype == bool, f"return a boolean array, got dtype {out.dtype}")
+            want = reference_physics_violations(prev, nxt, blocked)
+            bad = np.flatnonzero(out != want)
+            if not bad.size:
+                continue
             i = int(bad[0])
-            verdict = "breaks physics" if want[i] else "is legal"
-            require(False, f"the step {tuple(prev[i])} -> {tuple(nxt[i])} {verdict}, you said the opposite. "
-                           f"Wall: columns {WALL_X.tolist()} except door rows {DOOR_Y.tolist()}; "
-                           f"grid 0..{N_CELLS - 1}; at most one cell per axis per step (diagonals are fine).")
+            p, q = tuple(int(v) for v in prev[i]), tuple(int(v) for v in nxt[i])
+            outside = bool(((nxt[i] < 0) | (nxt[i] > n - 1)).any())
+            if outside and not want[i] == out[i]:
+                hint = ("it ends outside the grid" + (": a negative index wraps round to the other side of the "
+                        "map in numpy, so test the bounds before you look a cell up" if (nxt[i] < 0).any() else
+                        f": coordinates run from 0 to {n - 1}"))
+            elif want[i] and not (np.abs(nxt[i] - prev[i]) > 1).any():
+                hint = f"the cell {q} is blocked: blocked[x, y] (first index x), here blocked{list(q)} is True"
+            elif want[i]:
+                hint = "it moves more than one cell along an axis"
+            elif blocked[q[1], q[0]] if max(q) < n and min(q) >= 0 else False:
+                hint = "blocked is indexed [x, y] (first index x, as the cells are (x, y)), not [y, x]"
+            else:
+                hint = "it is legal: inside the grid, on a free cell, at most one cell per axis (diagonals are fine)"
+            require(False, f"on {what}, the step {p} -> {q} {'breaks physics' if want[i] else 'is legal'}, you said "
+                           f"the opposite: {hint}")
 
     return run_check("Exercise 0.2 physics_violations", test, strict)

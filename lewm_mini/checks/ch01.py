@@ -84,45 +84,67 @@ def check_heuristic_actions(fn: Callable, strict: bool | None = None) -> bool:
 # ----------------------------------------------------------------------------- Exercise 1.2
 
 
-def first_success_step_reference(pos: np.ndarray, target: np.ndarray, radius: float) -> np.ndarray:
-    dist = np.linalg.norm(pos - target[:, None], axis=-1)
-    hit = dist <= radius
-    return np.where(hit.any(1), hit.argmax(1), -1)
+def cut_clip_reference(frames: np.ndarray, actions: np.ndarray, start: int, history: int,
+                       frameskip: int) -> tuple[np.ndarray, np.ndarray]:
+    """One clip as ``lewm_mini.data.ClipSampler`` cuts it: frames (T, ...) frameskip apart and the raw actions
+    (T, frameskip, 2) that leave each of them, T = history + 1; ValueError when the clip does not fit."""
+    t = history + 1
+    if start < 0 or start + t * frameskip > len(actions):
+        raise ValueError(f"a clip of {t} frames needs {t * frameskip} actions from step {start}; "
+                         f"the episode has {len(actions)}")
+    frame_t = start + frameskip * np.arange(t)
+    act = actions[start : start + t * frameskip]
+    return frames[frame_t], act.reshape(t, frameskip, *actions.shape[1:])
 
 
-def check_first_success_step(fn: Callable, strict: bool | None = None) -> bool:
-    """fn(pos (N, T+1, 2), target (N, 2), radius) -> (N,) int: first frame index within radius, -1 if never."""
+def check_cut_clip(fn: Callable, strict: bool | None = None) -> bool:
+    """fn(frames (S+1, ...), actions (S, 2), start, history, frameskip) -> (frames (T, ...), actions (T, fs, 2))."""
 
     def test() -> None:
-        target = np.array([[0.0, 0.0]] * 5, np.float32)
-        pos = np.zeros((5, 6, 2), np.float32)
-        pos[0] = [[10, 0], [8, 0], [3, 4], [1, 0], [0, 0], [9, 0]]  # exactly at radius 5 at t=2
-        pos[1] = [[10, 0], [9, 0], [8, 0], [7, 0], [6, 0], [5.5, 0]]  # never
-        pos[2] = [[1, 1], [9, 0], [9, 0], [9, 0], [9, 0], [9, 0]]  # at t=0, then leaves
-        pos[3] = [[9, 0], [9, 0], [9, 0], [9, 0], [9, 0], [2, 2]]  # at the last frame
-        pos[4] = [[0, 9], [0, 7], [0, 4.9], [0, 9], [0, 1], [0, 0]]  # first at t=2, again later
-        got = _as_array(fn(pos.copy(), target.copy(), 5.0), "first_success_step")
-        want = first_success_step_reference(pos, target, 5.0)
-        require(got.shape == want.shape, f"expected one index per episode, shape {want.shape}, got {got.shape}")
-        if not np.array_equal(got.astype(np.int64), want):
-            i = int(np.where(got != want)[0][0])
-            hints = {
-                0: "an agent exactly at distance == radius counts as a success (use <=)",
-                1: "an episode that never gets within the radius must give -1 (argmax of all-False is 0!)",
-                2: "frame 0 counts: if the agent starts inside the radius the answer is 0",
-                3: "index frames from 0: the last of T+1 frames has index T",
-                4: "return the FIRST frame within the radius, not the last or the number of such frames",
-            }
-            raise CheckFailed(f"episode {i}: expected {want[i]}, got {got[i]}. {hints[i]}")
-        rng = np.random.default_rng(0)
-        pos = rng.uniform(0, 64, (50, 30, 2)).astype(np.float32)
-        target = rng.uniform(0, 64, (50, 2)).astype(np.float32)
-        got = _as_array(fn(pos, target, 12.0), "first_success_step")
-        require(np.array_equal(got.astype(np.int64), first_success_step_reference(pos, target, 12.0)),
-                "correct on the hand-made cases but wrong on random episodes: use the Euclidean distance "
-                "between pos[:, t] and the episode's own target")
+        steps = 40
+        frames = np.arange(steps + 1)[:, None] * np.array([1, 100])  # frame t "shows" (t, 100 t): easy to read
+        actions = np.stack([np.arange(steps), -np.arange(steps)], 1).astype(np.float32)  # action t is (t, -t)
+        for start, history, fs in ((0, 3, 5), (7, 3, 5), (3, 2, 4), (11, 1, 1), (steps - 20, 3, 5)):
+            try:
+                got = fn(frames.copy(), actions.copy(), start, history, fs)
+            except ValueError as err:
+                raise CheckFailed(f"start {start}, history {history}, frameskip {fs} fits in an episode of {steps} "
+                                  f"actions (the clip needs {(history + 1) * fs}): do not reject it ({err})") from None
+            require(isinstance(got, tuple) and len(got) == 2, "return a pair (clip frames, clip actions)")
+            got_f, got_a = _as_array(got[0], "cut_clip"), _as_array(got[1], "cut_clip")
+            want_f, want_a = cut_clip_reference(frames, actions, start, history, fs)
+            require(got_f.shape == want_f.shape,
+                    f"history {history} means a clip of history + 1 = {history + 1} frames; got {len(got_f)}")
+            if not np.array_equal(got_f, want_f):
+                shown = got_f[:, 0].tolist()
+                require(False, f"start {start}, frameskip {fs}: the clip's frames should be steps "
+                               f"{want_f[:, 0].tolist()}, got {shown}: one frame every `frameskip` steps")
+            require(got_a.shape == want_a.shape,
+                    f"the actions come as one block of {fs} per frame: shape {want_a.shape}, got {got_a.shape}")
+            if not np.array_equal(got_a, want_a):
+                first = got_a.reshape(-1, 2)[0, 0]
+                require(False, f"start {start}: the block of frame k holds the {fs} actions that *leave* it, steps "
+                               f"start + k fs ... start + (k+1) fs - 1 (the first is action {start}, yours starts "
+                               f"with action {first:.0f}); the last frame's block is kept too")
+        last_ok = steps - 4 * 5  # the last start at which a clip of 4 frames, 5 apart, and its blocks fit
+        try:
+            fn(frames.copy(), actions.copy(), last_ok, 3, 5)
+        except ValueError as err:
+            raise CheckFailed(f"start {last_ok} fits exactly ({steps} actions, a clip needs 20): do not reject it "
+                              f"({err})") from None
+        for bad in (last_ok + 1, -1):
+            try:
+                out = fn(frames.copy(), actions.copy(), bad, 3, 5)
+            except ValueError:
+                continue
+            except IndexError:
+                raise CheckFailed(f"start {bad}: raise a ValueError that says the clip does not fit, not an "
+                                  "IndexError") from None
+            raise CheckFailed(f"start {bad} does not fit in an episode of {steps} actions (clips need start >= 0 and "
+                              f"start + (history + 1) * frameskip <= {steps}): raise ValueError; you returned "
+                              f"{type(out).__name__}")
 
-    return run_check("Exercise 1.2 first_success_step", test, strict)
+    return run_check("Exercise 1.2 cut_clip", test, strict)
 
 
 # ----------------------------------------------------------------------------- Exercise 1.3

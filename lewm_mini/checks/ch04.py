@@ -30,57 +30,66 @@ def epps_pulley_reference(x: torch.Tensor, knots: int = 17, t_max: float = 3.0) 
     return float((err * w * torch.exp(-t**2 / 2)).sum() * len(x))
 
 
-def _ep_variant(x, knots=17, t_max=3.0, n_factor=True, double=True, sin=True, weight=True):
-    t = torch.linspace(0, t_max, knots, dtype=torch.float64)
-    dt = t_max / (knots - 1)
-    w = torch.full((knots,), (2 if double else 1) * dt, dtype=torch.float64)
-    w[[0, -1]] = dt
-    tx = x.double()[:, None] * t
-    err = (torch.cos(tx).mean(0) - torch.exp(-t**2 / 2)) ** 2 + (torch.sin(tx).mean(0) ** 2 if sin else 0)
-    return float((err * w * (torch.exp(-t**2 / 2) if weight else 1)).sum() * (len(x) if n_factor else 1))
-
-
 # ----------------------------------------------------------------------------- Exercise 4.1
 
 
-def check_epps_pulley(fn: Callable, strict: bool | None = None) -> bool:
-    """fn(x (N,), knots=17, t_max=3.0) -> the Epps-Pulley statistic of the samples x against N(0, 1)."""
+def epps_pulley_exact_reference(x: torch.Tensor) -> float:
+    """N * integral over the real line of |ecf(t) - exp(-t^2/2)|^2 exp(-t^2/2) dt, in closed form."""
+    x = x.double().flatten()
+    n = len(x)
+    pair = torch.exp(-(x[:, None] - x[None, :]) ** 2 / 2).sum() / n**2
+    cross = torch.exp(-x**2 / 4).sum() / n
+    return float(n * (math.sqrt(2 * math.pi) * pair - 2 * math.sqrt(math.pi) * cross + math.sqrt(2 * math.pi / 3)))
+
+
+def _exact_variant(x, n_factor=True, diagonal=True, cross_exp=4.0, cross_factor=2.0, constant=True) -> float:
+    x = x.double().flatten()
+    n = len(x)
+    k = torch.exp(-(x[:, None] - x[None, :]) ** 2 / 2)
+    pair = k.sum() / n**2 if diagonal else (k.sum() - n) / (n * (n - 1))
+    cross = torch.exp(-x**2 / cross_exp).sum() / n
+    value = (math.sqrt(2 * math.pi) * pair - cross_factor * math.sqrt(math.pi) * cross
+             + (math.sqrt(2 * math.pi / 3) if constant else 0.0))
+    return float(value * (n if n_factor else 1))
+
+
+def check_epps_pulley_exact(fn: Callable, strict: bool | None = None) -> bool:
+    """fn(x (N,)) -> the Epps-Pulley statistic of x against N(0, 1), integrated exactly (no knots)."""
 
     def test() -> None:
         g = torch.Generator().manual_seed(0)
         cases = [
-            (torch.randn(128, generator=g), {}, "128 Gaussian samples"),
-            (torch.randn(200, generator=g) + 0.7, {}, "Gaussian samples with mean 0.7"),
-            ((torch.rand(64, generator=g) - 0.5) * math.sqrt(12), {}, "64 uniform samples"),
-            (torch.full((32,), 0.25), {}, "32 identical (collapsed) samples"),
-            (0.5 * torch.randn(96, generator=g), {"knots": 9, "t_max": 4.0}, "knots=9, t_max=4"),
+            (torch.randn(128, generator=g), "128 Gaussian samples"),
+            (torch.randn(200, generator=g) + 0.7, "Gaussian samples with mean 0.7"),
+            ((torch.rand(64, generator=g) - 0.5) * math.sqrt(12), "64 uniform samples"),
+            (torch.full((32,), 0.0), "32 samples all at 0 (collapsed)"),
+            (0.5 * torch.randn(7, generator=g), "7 samples with std 0.5"),
         ]
-        for x, kw, what in cases:
-            got = _scalar(fn(x.clone(), **kw), "epps_pulley")
-            want = epps_pulley_reference(x, **kw)
+        for x, what in cases:
+            got = _scalar(fn(x.clone()), "epps_pulley_exact")
+            want = epps_pulley_exact_reference(x)
             if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
                 continue
             near = lambda v: math.isclose(got, v, rel_tol=1e-4, abs_tol=1e-6)  # noqa: E731
-            if near(_ep_variant(x, **kw, n_factor=False)):
-                raise CheckFailed(f"for {what} you return the integral; the statistic is N times it (N = number of "
-                                  "samples), which keeps it about 1 for Gaussian data at any N")
-            if near(_ep_variant(x, **kw, double=False)):
-                raise CheckFailed("the inner knots' weight is 2 * dt: dt from the trapezoid rule, doubled because we "
-                                  "integrate over [0, t_max] only and the integrand is even (the mirrored half)")
-            if near(_ep_variant(x, **kw, sin=False)):
-                raise CheckFailed(f"for {what}: the imaginary part counts too; add (mean sin(t x))^2 to the error "
-                                  "(the Gaussian's characteristic function has imaginary part 0)")
-            if near(_ep_variant(x, **kw, weight=False)):
-                raise CheckFailed("multiply each knot's error by the weight w(t) = exp(-t^2 / 2) as well as by the "
-                                  "trapezoid weight")
-            if kw:
-                raise CheckFailed(f"right for the defaults, wrong for {what}: use the knots and t_max you are given "
-                                  "(t = linspace(0, t_max, knots), dt = t_max / (knots - 1))")
-            raise CheckFailed(f"for {what} expected {want:.4f}, got {got:.4f}. Per knot t_k: error = (mean cos(t_k x) "
-                              "- exp(-t_k^2/2))^2 + (mean sin(t_k x))^2; weight = trapezoid (dt ends, 2 dt inside) "
-                              "times exp(-t_k^2/2); sum over knots, times N")
+            if near(_exact_variant(x, n_factor=False)):
+                raise CheckFailed(f"for {what} you return the integral; the statistic is N times it")
+            if near(_exact_variant(x, diagonal=False)):
+                raise CheckFailed("|ecf(t)|^2 = (1/N^2) sum over ALL pairs (j, k), including j = k (each gives "
+                                  "cos(0) = 1): do not drop the diagonal")
+            if near(_exact_variant(x, cross_exp=2.0)):
+                raise CheckFailed("the cross term integrates cos(t x) exp(-t^2/2) * exp(-t^2/2) = cos(t x) exp(-t^2): "
+                                  "that gives sqrt(pi) exp(-x^2 / 4), not exp(-x^2 / 2)")
+            if near(_exact_variant(x, cross_factor=1.0)):
+                raise CheckFailed("|a - b|^2 = |a|^2 - 2 Re(a b) + |b|^2: the cross term has a factor 2")
+            if near(_exact_variant(x, constant=False)):
+                raise CheckFailed("add the integral of |exp(-t^2/2)|^2 exp(-t^2/2) = exp(-3 t^2 / 2), sqrt(2 pi / 3)")
+            if near(epps_pulley_reference(x)):
+                raise CheckFailed("this is the 17-knot quadrature of the chapter; the exercise asks for the exact "
+                                  "integral over the whole real line, as a double sum over the samples")
+            raise CheckFailed(f"for {what} expected {want:.5f}, got {got:.5f}. N * [sqrt(2 pi) mean_jk "
+                              "exp(-(x_j - x_k)^2 / 2) - 2 sqrt(pi) mean_j exp(-x_j^2 / 4) + sqrt(2 pi / 3)]")
 
-    return run_check("Exercise 4.1 epps_pulley", test, strict)
+    return run_check("Exercise 4.1 epps_pulley_exact", test, strict)
 
 
 # ----------------------------------------------------------------------------- Exercise 4.2
@@ -91,79 +100,121 @@ def _directions(dim: int, num: int, seed: int) -> torch.Tensor:
     return u / u.norm(dim=0, keepdim=True)
 
 
-def check_sketched_sigreg(fn: Callable, strict: bool | None = None) -> bool:
-    """fn(z (B, D), directions (D, M) unit columns) -> mean over the M directions of Epps-Pulley(z @ u)."""
+def _sigreg_from_means(cos_mean, sin_mean, n, knots: int = 17, t_max: float = 3.0) -> torch.Tensor:
+    """Epps-Pulley per direction from the mean cos / sin (M, K) of n samples, averaged over directions."""
+    t = torch.linspace(0, t_max, knots, dtype=torch.float64)
+    dt = t_max / (knots - 1)
+    w = torch.full((knots,), 2 * dt, dtype=torch.float64)
+    w[[0, -1]] = dt
+    err = (cos_mean - torch.exp(-t**2 / 2)) ** 2 + sin_mean**2
+    return (err @ (w * torch.exp(-t**2 / 2))) * n
+
+
+def _local_means(chunk: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    tx = (chunk.double() @ u.double())[..., None] * torch.linspace(0, 3.0, 17, dtype=torch.float64)
+    return torch.cos(tx).mean(0), torch.sin(tx).mean(0)  # (M, K)
+
+
+def all_reduced_sigreg_reference(chunks: list[torch.Tensor], directions: torch.Tensor) -> float:
+    """SIGReg of the concatenated batch, computed from per-chunk sums of cos and sin (an all-reduce)."""
+    n = sum(len(c) for c in chunks)
+    cos_sum = sum(_local_means(c, directions)[0] * len(c) for c in chunks)
+    sin_sum = sum(_local_means(c, directions)[1] * len(c) for c in chunks)
+    return float(_sigreg_from_means(cos_sum / n, sin_sum / n, n).mean())
+
+
+def check_all_reduced_sigreg(fn: Callable, strict: bool | None = None) -> bool:
+    """fn(chunks: list of (B_r, D) tensors, directions (D, M)) -> SIGReg of the whole batch, as if one GPU had it."""
     from ..sigreg import SIGReg
 
     def test() -> None:
         g = torch.Generator().manual_seed(0)
-        scale = torch.linspace(0.2, 2.0, 12)
+        scale = torch.linspace(0.3, 1.8, 10)
         cases = [
-            (torch.randn(64, 12, generator=g), 32, "64 Gaussian latents in 12-D"),
-            (torch.randn(48, 12, generator=g) * scale + 0.3, 16, "anisotropic, shifted latents"),
-            (torch.randn(100, 3, generator=g) @ torch.randn(3, 20, generator=g), 24, "a rank-3 cloud in 20-D"),
-            (torch.zeros(32, 8), 8, "collapsed (all-zero) latents"),
+            ([torch.randn(b, 10, generator=g) for b in (16, 16, 16, 16)], 32, "4 equal chunks of Gaussian latents"),
+            ([torch.randn(b, 10, generator=g) * scale + 0.4 for b in (40, 8, 24)], 16, "3 unequal chunks"),
+            ([torch.randn(b, 10, generator=g) + 2.0 * k for k, b in enumerate((12, 30))], 24,
+             "2 chunks around different centres"),
+            ([torch.randn(50, 10, generator=g)], 8, "a single chunk"),
         ]
-        for seed, (z, m, what) in enumerate(cases):
-            u = _directions(z.shape[1], m, seed)
-            got = _scalar(fn(z.clone(), u.clone()), "sketched_sigreg")
-            want = float(SIGReg(num_proj=m)(z, generator=torch.Generator().manual_seed(seed)))
+        for seed, (chunks, m, what) in enumerate(cases):
+            u = _directions(chunks[0].shape[1], m, seed)
+            got = _scalar(fn([c.clone() for c in chunks], u.clone()), "all_reduced_sigreg")
+            whole = torch.cat(chunks)
+            want = float(SIGReg(num_proj=m)(whole, generator=torch.Generator().manual_seed(seed)))
             if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-5):
                 continue
-            x = z @ u
-            per_dir = [epps_pulley_reference(x[:, j]) for j in range(m)]
             near = lambda v: math.isclose(got, v, rel_tol=1e-4, abs_tol=1e-5)  # noqa: E731
-            if near(sum(per_dir)):
-                raise CheckFailed("average over the directions (mean), do not sum: the value must not depend on M")
-            if near(max(per_dir)):
-                raise CheckFailed("SIGReg averages the statistic over the directions; the maximum is another test")
-            if near(want / len(z)):
-                raise CheckFailed("each direction's statistic is N times the integral, N = batch size")
-            raise CheckFailed(f"for {what} expected {want:.4f}, got {got:.4f}. Project: x = z @ directions (B, M); "
-                              "run the 1-D Epps-Pulley test over the batch (dim 0) for each of the M columns; average")
+            per_chunk = [float(_sigreg_from_means(*_local_means(c, u), len(c)).mean()) for c in chunks]
+            if near(sum(per_chunk) / len(per_chunk)):
+                raise CheckFailed(f"for {what} you average each chunk's own statistic: that is the released multi-GPU "
+                                  "code (every GPU tests its local batch). Sum the chunks' cos and sin sums first "
+                                  "(the all-reduce), then compute one statistic")
+            means = [_local_means(c, u) for c in chunks]
+            equal = _sigreg_from_means(sum(c for c, _ in means) / len(means), sum(s for _, s in means) / len(means),
+                                       len(whole)).mean()
+            if near(float(equal)):
+                raise CheckFailed(f"for {what}: the chunks have different sizes, so average their cos / sin with "
+                                  "weights B_r / N (sum the per-chunk *sums*, then divide by the total N)")
+            pooled = _sigreg_from_means(*_local_means(whole, u), len(whole))
+            sizes = {len(c) for c in chunks} | {len(whole) / len(chunks)}
+            if len(chunks) > 1 and any(near(float(pooled.mean()) / len(whole) * b) for b in sizes):
+                raise CheckFailed("the factor N of the statistic is the total batch size (all chunks), not one chunk's")
+            if near(float(pooled.sum())):
+                raise CheckFailed("average over the directions (mean), do not sum")
+            raise CheckFailed(f"for {what} expected {want:.4f}, got {got:.4f}. Per chunk: x = chunk @ directions, "
+                              "sum over the chunk of cos(t_k x) and sin(t_k x), shape (M, K); add these over the "
+                              "chunks, divide by the total N; then the Epps-Pulley error and weights (17 knots on "
+                              "[0, 3]), times N, mean over the M directions")
 
-    return run_check("Exercise 4.2 sketched_sigreg", test, strict)
+    return run_check("Exercise 4.2 all_reduced_sigreg", test, strict)
 
 
 # ----------------------------------------------------------------------------- Exercise 4.3
 
 
-def vicreg_reference(z: torch.Tensor, gamma: float = 1.0, eps: float = 1e-4) -> tuple[float, float]:
-    std = torch.sqrt(z.var(dim=0) + eps)
-    variance = torch.relu(gamma - std).mean()
-    zc = z - z.mean(dim=0)
-    cov = zc.T @ zc / (len(z) - 1)
-    off = cov - torch.diag(torch.diag(cov))
-    return float(variance), float(off.pow(2).sum() / z.shape[1])
-
-
-def check_vicreg_terms(fn: Callable, strict: bool | None = None) -> bool:
-    """fn(z (N, D), gamma=1.0, eps=1e-4) -> (variance hinge, covariance penalty), VICReg's two regularisers."""
+def check_effective_rank(fn: Callable, strict: bool | None = None) -> bool:
+    """fn(z (N, D)) -> float: exp(entropy of the normalised singular values of the centred z) (RankMe)."""
+    from ..train import effective_rank as reference
 
     def test() -> None:
         g = torch.Generator().manual_seed(0)
-        base = torch.randn(64, 6, generator=g)
+        basis = torch.linalg.qr(torch.randn(16, 16, generator=g))[0]
         cases = [
-            (base * torch.tensor([0.1, 0.5, 1.0, 2.0, 0.3, 1.5]), {}, "dimensions with different spreads"),
-            (base[:, :1].expand(64, 6) + 0.1 * base, {}, "strongly correlated dimensions"),
-            (torch.zeros(16, 4), {}, "collapsed (all-zero) latents"),
-            (base * 0.5, {"gamma": 2.0, "eps": 0.01}, "gamma=2, eps=0.01"),
+            (torch.randn(300, 16, generator=g), "300 isotropic Gaussian latents in 16-D"),
+            (torch.randn(300, 16, generator=g) * torch.logspace(0, -2, 16), "latents with decaying variances"),
+            (torch.randn(300, 2, generator=g) @ basis[:2] + 5.0, "a rank-2 cloud far from the origin"),
+            (torch.randn(300, 16, generator=g) * 0.01 + 3.0, "a tiny cloud around (3, ..., 3)"),
+            (torch.randn(40, 8, generator=g) @ torch.randn(8, 8, generator=g), "40 correlated latents in 8-D"),
         ]
-        for z, kw, what in cases:
-            got = fn(z.clone(), **kw)
-            require(isinstance(got, (tuple, list)) and len(got) == 2,
-                    "return a pair: (variance term, covariance term)")
-            v, c = _scalar(got[0], "the variance term"), _scalar(got[1], "the covariance term")
-            require(math.isfinite(v) and math.isfinite(c),
-                    f"NaN or inf for {what}: put eps inside the square root, sqrt(var + eps)")
-            want_v, want_c = vicreg_reference(z, **kw)
-            if not math.isclose(v, want_v, rel_tol=1e-4, abs_tol=1e-6):
-                raise CheckFailed(f"variance term for {what}: expected {want_v:.5f}, got {v:.5f}. It is the mean over "
-                                  "dimensions of relu(gamma - std), std = sqrt(var over the batch + eps) (unbiased "
-                                  "var, torch's default): a hinge on the standard deviation, not on the variance")
-            if not math.isclose(c, want_c, rel_tol=1e-4, abs_tol=1e-6):
-                raise CheckFailed(f"covariance term for {what}: expected {want_c:.5f}, got {c:.5f}. Centre z, "
-                                  "cov = zc^T zc / (N - 1), zero its diagonal (the variances), sum the squares of the "
-                                  "rest and divide by D")
+        for z, what in cases:
+            got = _scalar(fn(z.clone()), "effective_rank")
+            want = reference(z)
+            if math.isclose(got, want, rel_tol=1e-3, abs_tol=1e-4):
+                continue
+            zc = z - z.mean(0)
+            s = torch.linalg.svdvals(zc.double())
+            near = lambda v: math.isclose(got, float(v), rel_tol=1e-3, abs_tol=1e-4)  # noqa: E731
 
-    return run_check("Exercise 4.3 vicreg_terms", test, strict)
+            def erank(vals):
+                p = vals / vals.sum()
+                return torch.exp(-(p * torch.log(p.clamp_min(1e-300))).sum())
+
+            if near(erank(torch.linalg.svdvals(z.double()))):
+                raise CheckFailed(f"for {what}: centre the latents first (subtract the mean over the batch); "
+                                  "otherwise the mean itself counts as a direction")
+            if near(erank(s**2)):
+                raise CheckFailed("normalise the singular values themselves, not their squares (the covariance "
+                                  "eigenvalues): RankMe uses p_i = s_i / sum_j s_j")
+            p = s / s.sum()
+            entropy = -(p * torch.log(p.clamp_min(1e-300))).sum()
+            if near(entropy):
+                raise CheckFailed("return exp(entropy), a number of directions between 1 and D, not the entropy")
+            if near(2**entropy) or near(torch.exp(-(p * torch.log2(p.clamp_min(1e-300))).sum())):
+                raise CheckFailed("use the natural logarithm and exp throughout")
+            if near(erank(s) / z.shape[1]):
+                raise CheckFailed("return the effective rank itself (between 1 and D), not divided by D")
+            raise CheckFailed(f"for {what} expected {want:.4f}, got {got:.4f}: singular values s of the centred z, "
+                              "p = s / sum(s), effective rank = exp(-sum p log p)")
+
+    return run_check("Exercise 4.3 effective_rank", test, strict)
