@@ -40,7 +40,7 @@ def main() -> None:
         torch.manual_seed(0)
         model = LeWM(cfg.model).to(device).eval()
         stats = ActionStats(np.zeros(2, np.float32), np.full(2, 0.7, np.float32))
-    planner = Planner(model, stats, cfg.plan, seed=0)
+    planner = Planner(model, stats, cfg.plan, seed=0, planner="cem")
     world = BatchedTwoRoom(1, cfg.data.size, seed=0)
     frame, goal = world.render(), world.goal_frames()
     planner.solve(frame, goal)  # warm-up

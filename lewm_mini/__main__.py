@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from .config import PROFILES, get_config
-from .evaluate import PROTOCOLS, evaluate, summary
+from .config import PROFILES, PlanConfig, get_config
+from .evaluate import PLANNERS, PROTOCOLS, Planner, evaluate, summary
 from .train import CHECKPOINT, load_model, train
 
 CI_NOTE = ("note: ci profile (a tiny model trained for seconds): success is expected to equal the random "
@@ -105,7 +105,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if cfg.plan.samples < cfg.plan.elites:
         raise ValueError(f"argument --samples: must be at least the {cfg.plan.elites} elites CEM keeps")
     result = honest(summary(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed,
-                                     progress=not args.json)), cfg.profile)
+                                     progress=not args.json, planner=args.planner)), cfg.profile)
     if args.json:
         print(json.dumps(result))
     else:
@@ -119,10 +119,10 @@ def honest(result: dict, profile: str) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    rows = ["| protocol | episodes | budget | LeWM success | random policy | CEM solve (median s) |",
-            "|---|---|---|---|---|---|"]
+    rows = ["| protocol | planner | episodes | budget | LeWM success | random policy | one plan (median s) |",
+            "|---|---|---|---|---|---|---|"]
     for r in results:
-        rows.append(f"| {r['protocol']} | {r['episodes']} | {r['budget']} steps | {r['success_rate']:.0%} | "
+        rows.append(f"| {r['protocol']} | {r['planner']} | {r['episodes']} | {r['budget']} steps | {r['success_rate']:.0%} | "
                     f"{r['random_success_rate']:.0%} | {r['plan_seconds_median']:.3f} |")
     notes = sorted({r["note"] for r in results if r.get("note")})
     return "\n".join(rows + ([""] + notes if notes else []))
@@ -146,8 +146,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = train(cfg, out, device=args.device)
     print(f"checkpoint: {result.checkpoint} ({result.seconds:.0f} s of training this run)")
     results = []
+    graph = Planner(result.model, result.stats, cfg.plan, planner=args.planner, data=cfg.data).graph  # once
     for protocol in PROTOCOLS:
-        r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed)
+        r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed, planner=args.planner,
+                     graph=graph)
         fig = save_plan_figure(r, out / f"plan_{protocol}.png", cfg.data.size, random_traj=r["random_trajectories"])
         print(f"picture: {fig}")
         results.append(honest(summary(r), cfg.profile))
@@ -187,11 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizon", type=at_least(1), help="CEM horizon in action blocks (default: the profile's, 5)")
     p.add_argument("--samples", type=at_least(1), help="CEM samples per iteration (default 300)")
     p.add_argument("--iterations", type=at_least(1), help="CEM iterations (default 30)")
+    p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner,
+                   help="cem: flat CEM to the goal; graph: CEM to latent waypoints on a graph of training frames "
+                        "(default: %(default)s)")
     p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser("run", help="collect data, train, evaluate both protocols, print a table, save pictures")
     p.add_argument("--profile", choices=(*PROFILES, "auto"), default="auto")
     p.add_argument("--out", type=writable_dir, help="default: runs/<profile>")
+    p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner, help="cem or graph (default: %(default)s)")
     p.add_argument("--episodes", type=at_least(1), default=50)
     p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--device", type=device)

@@ -84,7 +84,7 @@ class PlanConfig:
     horizon: int = 5  # action blocks
     init_std: float = 1.0
     history: int | None = None  # latents of context in rollouts (None: the model's history)
-    planner: str = "cem"  # "cem": flat CEM to the goal; "graph": CEM to latent waypoints (lewm_mini.graph)
+    planner: str = "graph"  # "cem": flat CEM to the goal; "graph": CEM to latent waypoints (lewm_mini.graph)
     reach: float = 2.0  # graph: waypoint distance down the shortest path, in action blocks
     graph_horizon: int = 2  # graph: CEM horizon in blocks when aiming at a waypoint
     replan_every: int = 10  # graph: environment steps executed between replans

@@ -20,6 +20,12 @@ def test_train_then_evaluate_json(tmp_path):
     assert out["episodes"] == 3 and out["protocol"] == "cross-room"
     assert {"success_rate", "random_success_rate", "plan_seconds_median"} <= set(out)
     assert out["profile"] == "ci" and "expected to equal the random policy" in out["note"]
+    for planner in ("cem", "graph"):
+        r = run("evaluate", "--checkpoint", ckpt, "--episodes", "2", "--protocol", "paper", "--planner", planner, "--json")
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)["planner"] == planner
+    r = run("evaluate", "--checkpoint", ckpt, "--planner", "astar")
+    assert r.returncode == 2 and "--planner" in r.stderr
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
@@ -30,7 +36,7 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
 def test_run_main_job_ci(tmp_path):
     r = run("run", "--profile", "ci", "--out", str(tmp_path), "--episodes", "3")
     assert r.returncode == 0, r.stderr
-    assert "| paper |" in r.stdout and "| cross-room |" in r.stdout
+    assert "| paper |" in r.stdout and "| cross-room |" in r.stdout and "| graph |" in r.stdout
     assert "expected to equal the random policy" in r.stdout
     assert (tmp_path / "plan_paper.png").stat().st_size > 1000
     assert len(json.loads((tmp_path / "results.json").read_text())) == 2

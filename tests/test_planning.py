@@ -59,7 +59,7 @@ def test_random_floor_is_seeded():
 def test_ci_train_then_plan_smoke(tmp_path):
     cfg = get_config("ci")
     result = train(cfg, tmp_path, progress=False)
-    planner = Planner(result.model, result.stats, cfg.plan, seed=0)
+    planner = Planner(result.model, result.stats, cfg.plan, seed=0, planner="cem")
     tasks = make_tasks(cfg, "paper", 3, 0)
     from lewm_mini.world import BatchedTwoRoom
 
@@ -80,6 +80,6 @@ def test_ci_train_then_plan_smoke(tmp_path):
 def test_planner_rejects_wrong_image_size(tmp_path):
     cfg = get_config("ci")
     result = train(cfg, tmp_path, progress=False)
-    planner = Planner(result.model, result.stats, cfg.plan)
+    planner = Planner(result.model, result.stats, cfg.plan, planner="cem")
     with pytest.raises(ValueError, match="64x64"):
         planner.solve(np.zeros((1, 32, 32, 3), np.uint8), np.zeros((1, 32, 32, 3), np.uint8))
