@@ -1,0 +1,125 @@
+"""Checkers for chapter 07 (planning round walls: choosing the subgoal from a shortest-path tree)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from . import CheckFailed, require, run_check
+
+# ----------------------------------------------------------------------------- Exercise 7.1
+
+
+def path_from_tree(pred: np.ndarray, goal: int) -> list[int]:
+    """Nodes from the tree's root to ``goal`` (walk the predecessors back from the goal, then reverse)."""
+    path = [int(goal)]
+    while pred[path[-1]] >= 0:
+        path.append(int(pred[path[-1]]))
+    return path[::-1]
+
+
+def choose_subgoal_reference(dist: np.ndarray, pred: np.ndarray, goal: int, reach: float) -> int:
+    if not np.isfinite(dist[goal]):
+        return -1
+    if dist[goal] <= reach:
+        return int(goal)
+    path = path_from_tree(pred, goal)
+    within = [k for k in path[1:] if dist[k] <= reach]
+    return within[-1] if within else path[1]
+
+
+def tree_of(edges: list[tuple[int, int, float]], n: int, root: int) -> tuple[np.ndarray, np.ndarray]:
+    """dist (n,), pred (n,) of scipy's Dijkstra from ``root`` on an undirected weighted graph."""
+    r, c, w = (np.array(x) for x in zip(*edges))
+    adj = csr_matrix((w.astype(float), (r, c)), shape=(n, n))
+    dist, pred = dijkstra(adj, directed=False, indices=root, return_predecessors=True)
+    return dist, pred
+
+
+def _line_and_branch(step: float, branch: tuple[float, float]) -> list[tuple[int, int, float]]:
+    """Path 0-1-...-6 with edges of length ``step``, and a dead-end branch 0-7-8 with edge lengths ``branch``."""
+    return [(i, i + 1, step) for i in range(6)] + [(0, 7, branch[0]), (7, 8, branch[1])]
+
+
+def _random_tree(seed: int) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """A random geometric graph's Dijkstra tree from node 0, a reachable far goal and a reach."""
+    rng = np.random.default_rng(seed)
+    n = 60
+    xy = rng.uniform(0, 10, (n, 2))
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
+    r, c = np.nonzero((d < 2.2) & (d > 0))
+    dist, pred = tree_of(list(zip(r, c, d[r, c])), n, 0)
+    ok = np.flatnonzero(np.isfinite(dist))
+    goal = int(ok[np.argmax(dist[ok])])
+    return dist, pred, goal, float(rng.uniform(1.5, 4.0))
+
+
+def _cases() -> list[tuple[str, np.ndarray, np.ndarray, int, float]]:
+    """(what it tests, dist, pred, goal, reach)."""
+    cases = []
+    d, p = tree_of(_line_and_branch(1.0, (1.0, 1.0)), 9, 0)
+    cases += [("unit steps, goal 6 blocks away, reach 2.5", d, p, 6, 2.5),
+              ("unit steps, a path node exactly at reach", d, p, 6, 2.0),
+              ("unit steps, goal exactly at reach", d, p, 3, 3.0),
+              ("already at the goal", d, p, 0, 2.0)]
+    d, p = tree_of(_line_and_branch(1.5, (1.0, 1.2)), 9, 0)
+    cases += [("steps of 1.5 blocks, reach 2.5, a dead-end branch within reach", d, p, 6, 2.5)]
+    d, p = tree_of(_line_and_branch(0.5, (1.0, 1.0)), 9, 0)
+    cases += [("steps of half a block, reach 2", d, p, 6, 2.0)]
+    d, p = tree_of([(0, 1, 4.0), (1, 2, 1.0), (2, 3, 1.0), (0, 4, 1.0)], 6, 0)
+    cases += [("the first hop is longer than the reach", d, p, 3, 2.0),
+              ("the goal cannot be reached", d, p, 5, 2.0)]
+    d, p = tree_of([(3, 2, 1.0), (2, 5, 1.0), (5, 0, 1.0), (0, 1, 1.0), (1, 4, 1.0)], 6, 3)  # root 3, not 0
+    cases += [("the tree's root is node 3", d, p, 4, 2.0)]
+    for seed in range(4):
+        d, p, g, reach = _random_tree(seed)
+        cases.append((f"random graph {seed}", d, p, g, reach))
+    return cases
+
+
+def check_choose_subgoal(fn: Callable, strict: bool | None = None) -> bool:
+    """fn(dist (N,), pred (N,), goal, reach) -> node: the subgoal for the node at the root of a shortest-path tree."""
+
+    def test() -> None:
+        for what, dist, pred, goal, reach in _cases():
+            out = fn(dist.copy(), pred.copy(), goal, reach)
+            require(out is not None and np.ndim(out) == 0 and float(out) == int(out),
+                    f"return one node index (an int), got {out!r}")
+            got, want = int(out), choose_subgoal_reference(dist, pred, goal, reach)
+            if got == want:
+                continue
+            root = int(np.flatnonzero(dist == 0)[0])
+            path = path_from_tree(pred, goal) if np.isfinite(dist[goal]) else []
+            info = f" (case: {what}; you returned {got}, distance {dist[got] if got >= 0 else 'n/a'})"
+            if want == -1:
+                raise CheckFailed("the goal is unreachable (dist[goal] is inf): return -1" + info)
+            if got == goal:
+                raise CheckFailed(f"you returned the final goal, which is {dist[goal]:.1f} blocks away, more than reach "
+                                  f"= {reach}: aim at a node on the path at most `reach` blocks away" + info)
+            if got == root:
+                raise CheckFailed("you returned the current node (the tree's root): the agent is already there. "
+                                  "Return at least the first hop of the path" + info)
+            if got not in path:
+                raise CheckFailed("that node is within reach but not on the shortest path to the goal: walk the "
+                                  "path back from the goal with pred, then choose among its nodes" + info)
+            if dist[got] > reach and got != path[1]:
+                raise CheckFailed(f"that node is {dist[got]:.1f} blocks away, beyond reach = {reach}: choose the "
+                                  "farthest path node with dist <= reach" + info)
+            if want == goal:
+                raise CheckFailed(f"the goal is {dist[goal]:.1f} blocks away, within reach = {reach} (at most reach "
+                                  "counts): return the goal itself" + info)
+            if got == path[1] and np.isclose(dist[want], reach) and path.index(want) == 2:
+                raise CheckFailed(f"a node exactly `reach` = {reach} blocks away counts as within reach (<=)" + info)
+            if got == path[1]:
+                raise CheckFailed("you returned the next node on the path (the first hop): go further, to the "
+                                  "farthest path node with dist <= reach" + info)
+            if np.isclose(dist[want], reach):
+                raise CheckFailed(f"a node exactly `reach` = {reach} blocks away counts as within reach (<=)" + info)
+            raise CheckFailed("choose the FARTHEST node along the path whose distance dist[k] is at most reach "
+                              "(distances are in blocks: edges can be shorter or longer than one block, so do not "
+                              "count hops)" + info)
+
+    return run_check("Exercise 7.1 choose_subgoal", test, strict)
