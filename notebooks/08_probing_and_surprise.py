@@ -1,0 +1,636 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · Looking inside: probes, surprise and straight paths
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/08_probing_and_surprise.ipynb)
+#
+# LeWM was never told where the agent is, how fast it moves, or that walls stop it. It was only asked
+# to predict its own next latent. This chapter opens the trained model and asks what it learned
+# anyway, with the three experiments of the LeWM paper's analysis section: **probes** (can the agent's
+# position and motion be read off a frozen latent?), **violation of expectation** (is the model
+# surprised when physics breaks?), and **temporal straightening** (do latent trajectories run straight?).
+#
+# **What you build:** linear and small-MLP probes of the agent's position, and of its displacement from
+# pairs of latents; scripted held-out episodes where, mid-episode, the agent teleports, walks through
+# the wall, or turns blue; the surprise of every step, a paired significance test and ROC curves, beside
+# a pixel baseline; the curvature of latent trajectories, trained against untrained.
+#
+# **Objectives.** After this chapter you can
+# - fit and score a probe on frozen latents, and say what a linear versus a nonlinear probe tells you;
+# - define surprise as the latent prediction error of the next frame, test it for significance with a
+#   paired test, and measure detection with an ROC curve and its AUC;
+# - tell which violations a pixel change detector also flags and which only a model of dynamics can;
+# - measure temporal straightening as the cosine of consecutive latent velocities.
+#
+# **Prerequisites:** chapters 02 (encoder), 03 (predictor) and 05 (training LeWM; this chapter loads
+# the cpu-profile model that chapter 05 trains, or trains it if it is not in the cache); a little
+# statistics (correlation, a t-test).
+#
+# **Time:** reading about 45 min.
+#
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 5.2 min on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, machine busy: load 16.7); ci profile 21 s (machine busy:
+# load 18.0).
+
+# %%
+import subprocess, sys
+REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # set in lewm_mini/notebook.py
+if "google.colab" in sys.modules:  # installs lewm_mini only: Colab's CUDA torch stays
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise SystemExit(f"Could not install lewm_mini from {REPO_URL}:\n{pip.stderr.strip()[-300:]}\n"
+                         "Set REPO_URL to a copy you can reach, or upload the repository and "
+                         "!pip install -q <its folder>.")
+from lewm_mini.notebook import setup
+cfg, device = setup(seed=0)
+
+# %% [markdown]
+# Where this chapter sits in LeWorldModel: it looks at the latent $z_t$ (probes, straightening) and at
+# the predicted next latent $\hat z_{t+1}$ (surprise), highlighted.
+
+# %%
+import matplotlib.pyplot as plt
+
+from lewm_mini.viz import pipeline_figure
+
+pipeline_figure(["latent", "predicted"])
+plt.show()
+
+# %%
+import time
+
+import numpy as np
+import torch
+from scipy import stats
+from torch import nn
+
+from lewm_mini.data import load_or_collect
+from lewm_mini.jepa import LeWM
+from lewm_mini.notebook import cached_run, expect
+from lewm_mini.probe import fit_linear_probe, apply_probe, pearson_r, rmse
+from lewm_mini.surprise import (KINDS, encode_frames, frame_difference, roc_auc, roc_curve, surprise,
+                                velocity_cosines, voe_episodes)
+from lewm_mini.world import Geometry, background
+
+T0 = time.perf_counter()
+plt.rcParams["figure.dpi"] = 90
+GEO = Geometry(cfg.data.size)
+FS = cfg.model.frameskip
+SIZES = {"ci": dict(frames=400, voe=48, walks=24, probe_steps=150),
+         "cpu": dict(frames=2000, voe=300, walks=100, probe_steps=300),
+         "gpu": dict(frames=2000, voe=300, walks=100, probe_steps=300)}[cfg.profile]
+print(SIZES)
+
+# %% [markdown]
+# ## 1. A trained model, an untrained twin, and held-out frames
+#
+# `cached_run` returns the model chapter 05 trained with this profile's settings (it trains it if the
+# cache is empty: about 10 min on 2 cores for the cpu profile). Every experiment below is run on the
+# trained model and on an **untrained twin**, the same architecture with its random initial weights:
+# whatever the twin also shows is a property of the architecture or the data, not something learned.
+# All frames come from **held-out** episodes, collected with a seed training never saw.
+#
+# Under the ci profile the model is trained for a few dozen steps only: every cell runs, but the
+# numbers mean little. The prose quotes the stored cpu-profile run where it gives numbers.
+
+# %%
+expect(5, 15, 60, cfg.profile)
+run = cached_run(cfg)
+model, act_stats = run.model.to(device).eval(), run.stats
+torch.manual_seed(0)
+untrained = LeWM(cfg.model, num_proj=cfg.train.num_proj).to(device).eval()
+models = {"trained": model, "untrained": untrained}
+held_out = load_or_collect(cfg.data, "eval", progress=False)
+print(f"model trained for {run.history[-1]['step']} steps; {len(held_out)} held-out episodes of "
+      f"{held_out.actions.shape[1]} steps")
+
+# %% [markdown]
+# ## 2. Probing the position
+#
+# A **probe** is a small supervised model trained to read a quantity off frozen features. The encoder
+# is not touched: only the probe learns. We take frames from the first half of the held-out episodes
+# to fit probes and frames from the second half to score them, so a probe is scored on episodes it
+# never saw. For each frame we also keep the frame `frameskip` steps later (one action block), for
+# the motion probe of section 3.
+
+# %%
+def sample_pairs(episodes, first: int, last: int, n: int, seed: int):
+    """n random (episode, t) in episodes [first, last): frames t and t + FS, positions at both."""
+    rng = np.random.default_rng(seed)
+    e = rng.integers(first, last, n)
+    t = rng.integers(0, episodes.frames.shape[1] - FS, n)
+    return {"now": np.asarray(episodes.frames[e, t]), "next": np.asarray(episodes.frames[e, t + FS]),
+            "pos": torch.as_tensor(episodes.pos[e, t]), "pos_next": torch.as_tensor(episodes.pos[e, t + FS])}
+
+
+half = len(held_out) // 2
+fit_set = sample_pairs(held_out, 0, half, SIZES["frames"], seed=0)
+test_set = sample_pairs(held_out, half, len(held_out), SIZES["frames"], seed=1)
+latents = {}  # (model, split, "now"/"next") -> (n, D) on the CPU
+for name, m in models.items():
+    for split, s in (("fit", fit_set), ("test", test_set)):
+        for when in ("now", "next"):
+            latents[name, split, when] = encode_frames(m, s[when][:, None])[:, 0].cpu()
+print(f"{len(fit_set['pos'])} fit and {len(test_set['pos'])} test frames, latents of size {model.cfg.latent}; "
+      f"the room is {GEO.hi - GEO.lo:.0f} px across inside its border")
+
+# %% [markdown]
+# Two probes. The **linear probe** is ridge regression, $\hat y = W^\top [z; 1]$
+# (`lewm_mini.probe.fit_linear_probe`, chapter 05 tracks its r during training). A high score means
+# the position lies along straight directions of the latent space. The **MLP probe** has one hidden
+# layer; it asks a weaker question: is the position *there at all*, in any shape? We write it here
+# (section 6 checks it against `lewm_mini.probe.fit_mlp_probe`): standardise the inputs and targets,
+# then full-batch AdamW on the mean squared error.
+
+# %%
+class MLPProbe(nn.Module):
+    """(N, D) latents -> (N, K): standardise, Linear-GELU-Linear, back to the units of the target."""
+
+    def __init__(self, d_in: int, d_out: int, hidden: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(d_in, hidden), nn.GELU(), nn.Linear(hidden, d_out))
+        for buf, size, fill in (("z_mean", d_in, 0), ("z_std", d_in, 1), ("y_mean", d_out, 0), ("y_std", d_out, 1)):
+            self.register_buffer(buf, torch.full((size,), float(fill)))
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net((z - self.z_mean) / self.z_std) * self.y_std + self.y_mean
+
+
+# %% [markdown]
+# Fitting it: a seeded initialisation (so the result does not depend on what ran before), the
+# standardisation constants from the fitting set, then full-batch AdamW with a cosine learning-rate
+# schedule. The encoder is frozen: its latents are just data here.
+
+# %%
+def fit_mlp(z: torch.Tensor, y: torch.Tensor, steps: int, hidden: int = 64, lr: float = 1e-2, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    probe = MLPProbe(z.shape[1], y.shape[1], hidden)
+    with torch.no_grad():
+        for layer in (probe.net[0], probe.net[2]):  # seeded uniform init, as nn.Linear's default
+            bound = layer.in_features ** -0.5
+            layer.weight.uniform_(-bound, bound, generator=g), layer.bias.uniform_(-bound, bound, generator=g)
+        probe.z_mean.copy_(z.mean(0)), probe.z_std.copy_(z.std(0).clamp_min(1e-6))
+        probe.y_mean.copy_(y.mean(0)), probe.y_std.copy_(y.std(0).clamp_min(1e-6))
+    opt = torch.optim.AdamW(probe.net.parameters(), lr=lr, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    x, target = (z - probe.z_mean) / probe.z_std, (y - probe.y_mean) / probe.y_std
+    for _ in range(steps):
+        loss = (probe.net(x) - target).pow(2).mean()
+        opt.zero_grad(), loss.backward(), opt.step(), sched.step()
+    return probe.eval()
+
+# %% [markdown]
+# Fit both probes on both models, score them on the test frames: Pearson r (mean over x and y) and the
+# root mean squared error in pixels (the distance between the true and the read position).
+
+# %%
+expect(3, 20, 20, cfg.profile)
+
+
+def probe_scores(z_fit, y_fit, z_test, y_test) -> dict:
+    """{"linear": (r, rmse px, predictions), "mlp": (...)} for one probing task."""
+    lin = apply_probe(fit_linear_probe(z_fit, y_fit), z_test)
+    probe = fit_mlp(z_fit, y_fit.float(), SIZES["probe_steps"])
+    with torch.no_grad():
+        mlp = probe(z_test)
+    return {kind: (pearson_r(p, y_test), rmse(p, y_test), p) for kind, p in (("linear", lin), ("MLP", mlp))}
+
+
+position = {name: probe_scores(latents[name, "fit", "now"], fit_set["pos"], latents[name, "test", "now"],
+                               test_set["pos"]) for name in models}
+print("position probe on held-out frames      r       RMSE (px)")
+for name, res in position.items():
+    for kind, (r, err, _) in res.items():
+        print(f"  {name:9s} {kind:6s}                   {r:.4f}   {err:6.2f}")
+print("  LeWM (paper, Two-Room) linear          0.996   (MLP probes: r ~ 1.0 for every model it compares)")
+
+# %%
+pred = position["trained"]["linear"][2]
+true = test_set["pos"]
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.6))
+axes[0].imshow(background(GEO), extent=(0, GEO.size, GEO.size, 0))
+show = slice(0, 150)
+axes[0].plot(np.stack([true[show, 0], pred[show, 0]]), np.stack([true[show, 1], pred[show, 1]]), "r-", lw=0.8)
+axes[0].plot(true[show, 0], true[show, 1], "k.", ms=3)
+axes[0].set_title("trained, linear probe: true (dots)\nto predicted (red lines), 150 frames", fontsize=9)
+for ax, name in zip(axes[1:], models):
+    for kind, (r, err, p) in position[name].items():
+        ax.plot(true[:, 0], p[:, 0], ".", ms=2, alpha=0.5, label=f"{kind}: r={r:.3f}, {err:.1f} px")
+    ax.plot([0, GEO.size], [0, GEO.size], "k--", lw=0.8)
+    ax.set_xlabel("true x (px)"), ax.set_ylabel("probe's x (px)")
+    ax.set_title(f"{name} encoder", fontsize=9), ax.legend(fontsize=7, markerscale=4)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# How to read it: in the left panel each red line joins a frame's true position to the linear probe's
+# reading of it; short lines everywhere mean the position is a linear function of the latent, in both
+# rooms. The two right panels plot the probe's x against the true x on test frames, for the trained
+# encoder and for its untrained twin; points on the dashed diagonal are exact. The stored cpu-profile
+# run printed: trained, linear r = 0.988 (2.6 px), MLP r = 0.999 (0.7 px); untrained, linear
+# r = 0.394 (17.3 px), MLP r = 0.975 (3.9 px). Yours are printed above (under the ci profile the model
+# has barely trained, and all four are poor).
+#
+# Three lessons from the cpu-profile numbers. Training makes the position **linearly** readable: the
+# trained model's linear probe comes close to the paper's 0.996. The untrained twin is not useless: a
+# random CNN's features still contain the position (its MLP probe recovers most of it), but in a
+# tangled, nonlinear form; what the prediction task and SIGReg add is a *simple* code. And a nonlinear
+# probe always reads at least as much as a linear one (0.999 here, like the paper's r ~ 1.0 for every
+# model it compares), so compare probes of the same kind.
+#
+# **Think.** Why would a planner that scores plans by the Euclidean distance between latents (chapter
+# 06) care whether position is *linearly* encoded, and not only encoded?
+#
+# <details><summary>Answer</summary>
+#
+# CEM ranks candidate plans by $\lVert \hat z_H - z_{goal} \rVert^2$. If the latent is (close to) a linear
+# function of position, latent distance grows with distance in the room, so "closer in latent space"
+# means "closer to the goal". With a tangled code, two positions far apart could have nearby latents
+# and the cost would mislead the search.
+# </details>
+
+# %% [markdown]
+# ## 3. Probing motion: displacement from a pair of latents
+#
+# The agent's motion over one action block is $\Delta = p_{t+5} - p_t$ (a few pixels). Can it be read
+# from the pair $[z_t; z_{t+5}]$? Expect lower r than for the position even with a good code: r
+# measures the error relative to the spread of the target, and displacements spread over a few pixels,
+# not over the whole room, so an error of a couple of pixels that is small for a position is large for
+# a displacement.
+
+# %%
+def pair(name: str, split: str) -> torch.Tensor:
+    return torch.cat([latents[name, split, "now"], latents[name, split, "next"]], dim=1)  # (n, 2D)
+
+
+disp_fit, disp_test = fit_set["pos_next"] - fit_set["pos"], test_set["pos_next"] - test_set["pos"]
+motion = {name: probe_scores(pair(name, "fit"), disp_fit, pair(name, "test"), disp_test) for name in models}
+diff = {split: latents["trained", split, "next"] - latents["trained", split, "now"] for split in ("fit", "test")}
+motion_diff = probe_scores(diff["fit"], disp_fit, diff["test"], disp_test)  # trained, z_t+5 - z_t only
+print(f"displacement over one block: mean length {disp_test.norm(dim=1).mean():.2f} px, "
+      f"std per axis {disp_test.std(0).mean():.2f} px")
+print("displacement probe from [z_t; z_t+5]    r       RMSE (px)")
+for name, res in motion.items():
+    for kind, (r, err, _) in res.items():
+        print(f"  {name:9s} {kind:6s}                   {r:.4f}   {err:6.2f}")
+print("the same from the difference z_t+5 - z_t only")
+for kind, (r, err, _) in motion_diff.items():
+    print(f"  trained   {kind:6s}                   {r:.4f}   {err:6.2f}")
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(8, 3.4), sharey=True)
+for ax, kind in zip(axes, ("linear", "MLP")):
+    r, err, p = motion["trained"][kind]
+    ax.plot(disp_test[:, 0], p[:, 0], ".", ms=2, alpha=0.5)
+    lim = float(disp_test.abs().max())
+    ax.plot([-lim, lim], [-lim, lim], "k--", lw=0.8)
+    ax.set_xlabel("true x displacement (px)"), ax.set_title(f"trained, {kind} probe: r={r:.3f}, {err:.2f} px", fontsize=9)
+axes[0].set_ylabel("probe's x displacement (px)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Points on the diagonal are exact readings of the x displacement; the vertical spread is the probe's
+# error. The stored cpu-profile run printed: trained, linear r = 0.822 (2.4 px), MLP r = 0.983
+# (0.8 px); untrained, linear r = 0.064, MLP r = 0.690. Yours are printed above. On that run the motion
+# is in the pair of latents, and the small MLP reads it far better than the linear probe: it can take
+# the difference of two accurate nonlinear position readings, and it can also use *where* the agent is
+# (against a wall, for instance, the agent does not move whatever the action was).
+#
+# **Think.** The last two printed rows fit the probes on the difference $z_{t+5} - z_t$ alone instead
+# of the pair. On the stored cpu-profile run the linear probe did as well on the difference (r = 0.838)
+# as on the pair (0.822), while the MLP lost much (0.861 against 0.983). Why the contrast?
+#
+# <details><summary>Answer</summary>
+#
+# A linear probe on the pair computes $A z_t + B z_{t+5}$. If position is (nearly) linear in $z$,
+# $\Delta \approx W z_{t+5} - W z_t = W (z_{t+5} - z_t)$: the difference already holds what a linear map
+# can use, and fewer inputs overfit less. An MLP on the difference loses *where* the agent was, which it
+# needs wherever the code is not exactly linear and wherever walls stop the motion.
+# </details>
+
+# %% [markdown]
+# ## 4. Violation of expectation
+#
+# Infants look longer at events that break physics, such as an object passing through a wall; the
+# longer look is taken as a sign that they expected something else. LeWM's "look" is its
+# **surprise**: the latent prediction error of the next frame,
+#
+# $$s_t = \frac1D \big\lVert \mathrm{predictor}(z_t, a_t) - z_{t+1} \big\rVert^2, \qquad z_t = \mathrm{enc}(o_t),$$
+#
+# with one latent of context (Two-Room has no inertia, so one frame is the whole state). The paper
+# reports that surprise spikes when the agent teleports (paired t-test, p < 0.01) and less for a
+# colour change. We test three events on scripted **held-out** episodes (`lewm_mini.surprise.voe_episodes`):
+# the agent walks to the wall (below the door), pushes against it for one action block, then walks
+# back. Each episode exists in four versions with the same start and the same actions:
+# - **normal**: the wall stops the agent;
+# - **teleport**: during the pushing block, the agent jumps to a random free spot at least 15 px away;
+# - **wall**: during the pushing block, the wall does not stop it: it walks through;
+# - **colour** (a visual-only control): the agent turns blue, and stays blue; physics is unchanged.
+
+# %%
+voe = voe_episodes(SIZES["voe"], blocks=8, frameskip=FS, size=cfg.data.size, seed=cfg.data.eval_seed)
+E = voe.event
+jump = np.linalg.norm(voe.pos["teleport"][:, E + 1] - voe.pos["teleport"][:, E], axis=1)
+print(f"{len(voe)} episodes of {voe.actions.shape[1] // FS} action blocks, event during block {E}; "
+      f"from frame {E} to {E + 1}, a teleport (the jump, then one block of walking) moves the agent "
+      f"{jump.min():.0f} to {jump.max():.0f} px")
+versions = ("normal",) + KINDS
+fig, axes = plt.subplots(len(versions), 5, figsize=(8, 6.8))
+for row, kind in enumerate(versions):
+    for col, t in enumerate(range(E - 2, E + 3)):
+        axes[row, col].imshow(voe.frames[kind][0, t])
+        axes[row, col].set_xticks([]), axes[row, col].set_yticks([])
+        axes[row, col].set_title(f"frame {t}" + (" (event after)" if t == E else ""), fontsize=8)
+    axes[row, 0].set_ylabel(kind)
+plt.suptitle(f"one of {len(voe)} scripted episodes, four versions; the event happens between frames {E} and {E + 1}",
+             fontsize=9)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Surprise per step for every version (`lewm_mini.surprise.surprise`; **Exercise 8.1** in
+# `exercises/08_probing_and_surprise_exercises.ipynb` writes it), and a
+# pixel baseline beside it: the error of a "pixel-copy" predictor that predicts the next frame equals
+# the current one, i.e. the mean squared **frame difference** $\overline{(o_{t+1} - o_t)^2}$. It needs no
+# training and no actions; it flags any change of the image.
+
+# %%
+blocks = torch.from_numpy(act_stats.block(voe.actions, FS)).to(device)  # (N, L, 2 * FS), z-scored
+surprise_of, pixel_of = {}, {}
+for kind in versions:
+    z = encode_frames(model, voe.frames[kind])  # (N, L + 1, D)
+    surprise_of[kind] = surprise(model.predictor, z, blocks).cpu().numpy()  # (N, L)
+    pixel_of[kind] = frame_difference(voe.frames[kind])  # (N, L)
+for kind in versions:
+    print(f"{kind:9s} mean surprise per step: {np.round(surprise_of[kind].mean(0), 3)}")
+
+# %%
+steps = np.arange(surprise_of["normal"].shape[1]) - E  # 0 = the step across the event
+fig, axes = plt.subplots(2, 3, figsize=(11, 5.2), sharex=True)
+for col, kind in enumerate(KINDS):
+    for row, (scores, what) in enumerate(((surprise_of, "latent surprise (model)"), (pixel_of, "frame difference (pixels)"))):
+        ax = axes[row, col]
+        for version, colour in (("normal", "tab:gray"), (kind, "tab:red")):
+            mean = scores[version].mean(0)
+            sem = scores[version].std(0) / np.sqrt(len(scores[version]))
+            ax.plot(steps, mean, "o-", color=colour, ms=3, label=version)
+            ax.fill_between(steps, mean - 2 * sem, mean + 2 * sem, color=colour, alpha=0.2)
+        ax.axvline(0, color="k", lw=0.6, ls=":")
+        ax.set_title(f"{kind}: {what}", fontsize=9), ax.legend(fontsize=7)
+        if col == 0:
+            ax.set_ylabel(what.split(" (")[0])
+for ax in axes[1]:
+    ax.set_xlabel("step relative to the event")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Mean over episodes, with bands of two standard errors; step 0 goes from the last frame before the
+# event to the first after it. Top row, the model's surprise. On the stored cpu-profile run it is flat
+# for the normal episodes (walking, bumping into the wall and walking back are all predictable: 0.008
+# to 0.034) and spikes at step 0 for each event: 2.2 for the teleport, 1.2 for the walk through the
+# wall, 1.1 for the colour change, which then stays high (about 0.4) while the agent stays blue. Under
+# the ci profile the model has not learned enough to be surprised, and the curves are flat. Bottom row,
+# the pixels (the same under every profile): the frame difference is *high whenever the agent walks*
+# and low while it pushes against the wall, so at step 0 every event changes more pixels than the
+# normal episode does at that moment, but no more than an ordinary walking step does.
+#
+# **A paired test.** Each perturbed episode has a normal twin with the same start and actions, so we
+# compare the surprise at the event step within pairs: a one-sided paired t-test
+# (`scipy.stats.ttest_rel`) and, without assuming normal differences, the Wilcoxon signed-rank test.
+
+# %%
+def p_text(p: float) -> str:
+    return f"{p:.1e}" if p >= 1e-12 else "< 1e-12"  # below that, float rounding decides the digits
+
+
+print(f"surprise at the event step, {len(voe)} pairs    normal   event   ratio   paired t    p (t-test)  p (Wilcoxon)")
+for kind in KINDS:
+    ev_, no_ = surprise_of[kind][:, E], surprise_of["normal"][:, E]
+    t_stat, p_t = stats.ttest_rel(ev_, no_, alternative="greater")
+    p_w = stats.wilcoxon(ev_, no_, alternative="greater").pvalue
+    print(f"  {kind:9s}                           {no_.mean():6.3f}  {ev_.mean():6.3f}  {ev_.mean() / no_.mean():6.1f}  "
+          f"{t_stat:8.1f}   {p_text(p_t):>10s}  {p_text(p_w):>10s}")
+
+# %% [markdown]
+# **Detection.** Significance says the average moves; detection asks whether a single step can be
+# flagged. A detector raises an alarm when a step's score is above a threshold. Its positives are the
+# event steps of the perturbed episodes; its negatives are *all* steps of the normal episodes (walking,
+# bumping, pushing, walking back): an alarm is only useful if ordinary life does not set it off.
+# Sweeping the threshold gives the ROC curve (true-positive rate against false-positive rate); the area
+# under it (AUC) is the probability that an event step scores higher than a normal step: 1 is perfect,
+# 0.5 is chance. **Exercise 8.2** computes it from that definition.
+
+# %%
+auc = {}
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.5))
+for ax, kind in zip(axes, KINDS):
+    for scores, what, style in ((surprise_of, "model", "-"), (pixel_of, "pixels", "--")):
+        pos, neg = scores[kind][:, E], scores["normal"].ravel()
+        auc[kind, what] = roc_auc(pos, neg)
+        ax.plot(*roc_curve(pos, neg), style, label=f"{what}: AUC {auc[kind, what]:.3f}")
+    ax.plot([0, 1], [0, 1], ":", color="0.6")
+    ax.set_title(kind, fontsize=9), ax.set_xlabel("false-positive rate (normal steps flagged)")
+    ax.legend(fontsize=8, loc="lower right")
+axes[0].set_ylabel("true-positive rate (events flagged)")
+plt.tight_layout()
+plt.show()
+for kind in KINDS:
+    twin = roc_auc(pixel_of[kind][:, E], pixel_of["normal"][:, E])  # negatives: the same step of the normal twin
+    print(f"{kind:9s} AUC  model {auc[kind, 'model']:.3f}   pixels {auc[kind, 'pixels']:.3f}   "
+          f"(pixels against the twin's same step only: {twin:.3f})")
+
+# %% [markdown]
+# A curve hugging the top-left corner flags nearly every event before any normal step; the dotted
+# diagonal is chance. The stored cpu-profile run printed AUC model / pixels: teleport 1.000 / 0.739,
+# wall 1.000 / 0.474, colour 1.000 / 0.360; in the paired tests above, on 300 pairs, the event step was
+# 45 to 88 times as surprising as its normal twin, p < 1e-12 for each event and both tests (the paper's
+# threshold is 0.01). Yours are printed above.
+#
+# **Which events would a pixel predictor flag as well?** The pixel-copy predictor measures *how much
+# changed*, not *whether the change was possible*. A teleport changes the image in two places (the
+# agent vanishes here, appears there), and so does an ordinary step once the agent moves more than its
+# own width: the frame difference flags a teleport only partly (AUC 0.74 on that run, from the jumps
+# that change more pixels than any step). Walking through the wall is, pixel for pixel, an ordinary
+# step: the frame difference cannot tell it from walking (AUC 0.47, chance), while the trained model
+# flags every one, because it learned that the wall stops the agent. The colour change, on an agent
+# standing against the wall, changes fewer pixels than a step (AUC 0.36, below chance). The model flags
+# it too, but for another reason: the blue agent's latent is not what it predicted, which says its
+# *encoder* reacts to a colour it never saw, not that it found the physics broken. (The paper finds
+# colour changes give weaker spikes than teleports; ours is half the teleport's, about as large as the
+# wall's.) That is the difference the paper points at: only a model that predicts the dynamics
+# separates "possible but large" from "impossible but small".
+#
+# **Think.** Score whole episodes instead of steps: by the *mean* surprise over the episode, or by the
+# *largest* one. Which would you use to find the perturbed episodes, and why? (Try it in the exercises'
+# "Going further".)
+#
+# <details><summary>Answer</summary>
+#
+# The largest. A one-step spike among 8 steps moves the episode mean by only an eighth of its height,
+# and the mean also adds up ordinary variation from the other steps; the maximum keeps the spike whole.
+# </details>
+
+# %% [markdown]
+# ## 5. Temporal straightening
+#
+# Natural video traces curved paths in pixel space; perceptual systems seem to "straighten" them, so
+# that a trajectory in the representation is closer to a straight line, which makes the future easier
+# to extrapolate (Hénaff et al. 2019). The LeWM paper measures this as the mean **cosine similarity of
+# consecutive latent velocities**, $\cos(z_{t+1} - z_t,\; z_{t+2} - z_{t+1})$: 1 on a straight line,
+# about 0 for random turns, negative when the path zigzags. It reports the value rising during training
+# (about 0.6 on PushT). **Exercise 8.3** writes the measure; here we use
+# `lewm_mini.surprise.velocity_cosines`.
+#
+# The value of a latent path cannot be judged alone: it depends on how straight the agent's own motion
+# is. So we measure four "trajectories" of the same frames: the agent's true positions (the state),
+# the raw pixels, and the latents of the untrained and the trained encoder. Two sets of episodes: the
+# noisy held-out heuristic episodes (nearly a random walk) and the scripted walks of section 4 (normal
+# version: straight to the wall and back).
+
+# %%
+L = held_out.actions.shape[1] // FS
+w_position = fit_linear_probe(latents["trained", "fit", "now"], fit_set["pos"])  # section 2's linear probe
+walks = {"held-out episodes": (held_out.frames[: SIZES["walks"], : L * FS + 1 : FS],
+                               held_out.pos[: SIZES["walks"], : L * FS + 1 : FS]),
+         "scripted walks": (voe.frames["normal"], voe.pos["normal"])}
+cosines = {}
+for data, (frames, pos) in walks.items():
+    frames = np.asarray(frames)
+    cosines[data, "state (true position)"] = velocity_cosines(torch.as_tensor(pos, dtype=torch.float32))
+    cosines[data, "pixels"] = velocity_cosines(torch.from_numpy(frames.reshape(*frames.shape[:2], -1).astype(np.float32)))
+    for name, m in models.items():
+        cosines[data, f"latent, {name}"] = velocity_cosines(encode_frames(m, frames).cpu())
+    z = encode_frames(model, frames).cpu()  # the trained latents, read through the position probe
+    read = apply_probe(w_position, z.reshape(-1, z.shape[-1])).reshape(*z.shape[:2], 2)
+    cosines[data, "trained, probe reading"] = velocity_cosines(read)
+for (data, what), c in cosines.items():
+    print(f"{data:18s} {what:23s} mean cos(v_t, v_t+1) = {c.mean():+.3f}")
+
+# %%
+whats = ["state (true position)", "pixels", "latent, untrained", "latent, trained", "trained, probe reading"]
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+x = np.arange(len(whats))
+for i, data in enumerate(walks):
+    axes[0].bar(x + 0.4 * i - 0.2, [float(cosines[data, w].mean()) for w in whats], 0.4, label=data)
+axes[0].set_xticks(x, [w.replace(" (", "\n(").replace(", ", ",\n") for w in whats], fontsize=7)
+axes[0].axhline(0, color="k", lw=0.6)
+axes[0].set_ylabel("mean cos of consecutive velocities"), axes[0].legend(fontsize=8)
+axes[0].set_title("mean over all steps (1 = straight)", fontsize=9)
+axes[1].set_title("every step of the held-out episodes", fontsize=9)
+for w in whats:
+    axes[1].hist(cosines["held-out episodes", w].ravel().numpy(), bins=40, range=(-1, 1), histtype="step", label=w)
+axes[1].set_xlabel("cos(v_t, v_t+1), held-out episodes"), axes[1].set_ylabel("count"), axes[1].legend(fontsize=7)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Left: the mean cosine per kind of trajectory, for the two sets of episodes; right: the distribution
+# of the cosines on the held-out episodes. Pixels zigzag: the velocity from frame t to t+1 removes the
+# blob at its old place and adds it at the new one, and the next velocity removes it there again, so
+# the two share the middle frame with opposite signs (negative cosines). The stored cpu-profile run
+# printed, held-out episodes: state +0.18, pixels -0.29, untrained latent -0.34, trained latent -0.14,
+# trained latent read by the position probe +0.08; scripted walks: state +0.56, pixels -0.25,
+# untrained -0.26, trained +0.05, read by the probe +0.39. Yours are printed above.
+#
+# What these numbers say. On the cpu-profile run the trained encoder's paths are straighter than the
+# pixels' and than its untrained twin's, but much less straight than the agent's own path. The last
+# bar shows where the rest goes: the same latents, read through the linear position probe of section 2
+# (2 of the 64 directions), are most of the way to the state. The other directions of $z$ carry small
+# frame-to-frame deviations that do not follow the motion, and a deviation at frame t+1 enters
+# $v_t$ and $v_{t+1}$ with opposite signs, the pixels' zigzag again; the probe's own 2.6 px error does
+# the same against steps of a few pixels. The state is the ceiling: a code of the position cannot be
+# straighter than the position's path, and our data, a noisy walk, is far from straight. The paper's
+# 0.6 is on PushT, with other data and a much longer training.
+
+# %% [markdown]
+# ## 6. Check: our MLP probe is `lewm_mini`'s
+#
+# The inline `fit_mlp` and the package's `fit_mlp_probe` must give the same probe for the same seed
+# and data, and the package's `frame_difference` must be the formula of section 4.
+
+# %%
+from lewm_mini.probe import fit_mlp_probe
+
+z_chk, y_chk = latents["trained", "fit", "now"][:200], fit_set["pos"][:200].float()
+ours, theirs = fit_mlp(z_chk, y_chk, steps=20), fit_mlp_probe(z_chk, y_chk, steps=20)
+with torch.no_grad():
+    torch.testing.assert_close(ours(z_chk), theirs(z_chk))
+f = voe.frames["wall"][:4].astype(np.float32) / 255
+np.testing.assert_allclose(frame_difference(voe.frames["wall"][:4]), ((f[:, 1:] - f[:, :-1]) ** 2).mean((2, 3, 4)),
+                           rtol=1e-6)
+print("MLP probe and frame difference: inline == lewm_mini")
+print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
+
+# %% [markdown]
+# ## Summary
+#
+# - **Probes.** The agent's position can be read off a frozen latent of a held-out frame by a linear
+#   map, close to the paper's r = 0.996, and better still by a small MLP; an untrained encoder's
+#   latents hold the position only in a tangled, nonlinear form. Motion over one action block is in the
+#   pair of latents, and a nonlinear probe reads it far better than a linear one.
+# - **Surprise.** The latent prediction error of the next frame spikes when physics breaks (a teleport,
+#   a walk through the wall), significantly in a paired test, and detects single events with a high
+#   AUC. A pixel change detector cannot tell an impossible step from an ordinary one; only a model that
+#   predicts the dynamics can. A colour change is flagged too, through the encoder's reaction to an
+#   unseen colour.
+# - **Straightening.** Consecutive latent velocities of the trained model point in more similar
+#   directions than those of pixels or of the untrained encoder, bounded by how straight the motion is.
+#
+# ## Check your understanding
+#
+# 1. Why fit a probe on some episodes and score it on others, rather than on random frames of the same
+#    episodes?
+# 2. A linear probe on the untrained encoder scores low while an MLP probe scores high. What does each
+#    number say about the latent space?
+# 3. Why is the surprise computed against $z_{t+1}$ and not against $z_t$? What would the "surprise"
+#    against $z_t$ measure?
+# 4. Why does the frame difference fail to flag a walk through the wall, and what would a pixel-space
+#    predictor need to know to flag it?
+# 5. The AUC compares event steps with all normal steps. What changes if the negatives are only the
+#    normal episodes' steps at the same moment as the event (the agent pushing against the wall)? The
+#    ROC cell of section 4 prints that variant for the pixels.
+#
+# <details><summary>Answers</summary>
+#
+# 1. Frames of one episode are strongly correlated (neighbouring positions, same route); a probe scored
+#    on them partly measures memorisation. Held-out episodes test whether the reading generalises.
+# 2. The linear score says the position is not along straight directions; the MLP score says it is
+#    still in the latent, recoverable by a nonlinear function. Training made it linear.
+# 3. The predictor predicts the next latent; its error against it is what it did not expect. The error
+#    against $z_t$ mostly measures how far the agent moved, surprising or not.
+# 4. An impossible step changes the same number of pixels as a possible one. A pixel predictor would need
+#    the action and the walls, i.e. a model of the dynamics, to expect "no motion" and be surprised.
+# 5. Those steps barely change (the agent stands still), so any event, even a plain step, looks large
+#    against them: the pixel baseline then scores close to 1 and looks as good as the model. Testing
+#    against all ordinary steps is what shows it cannot tell an event from a walk.
+# </details>
+#
+# ## Further reading
+#
+# - L. Maes et al. *LeWorldModel* (2026), arXiv 2603.19312: probing, violation of expectation and
+#   temporal straightening in the analysis section.
+# - O. Hénaff, R. Goris, E. Simoncelli. *Perceptual straightening of natural videos* (2019), Nature
+#   Neuroscience 22: the straightening hypothesis.
+# - G. Alain, Y. Bengio. *Understanding intermediate layers using linear classifier probes* (2016),
+#   arXiv 1610.01644.
+# - Q. Garrido et al. *Intuitive physics understanding emerges from self-supervised pretraining on
+#   natural videos* (2025), arXiv 2502.11831: violation-of-expectation with a video JEPA.
+# - R. Baillargeon, E. Spelke, S. Wasserman. *Object permanence in five-month-old infants* (1985),
+#   Cognition 20: the looking-time paradigm.

@@ -1,0 +1,183 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 · Probing and surprise (solutions)
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/solutions/08_probing_and_surprise_solutions.ipynb)
+#
+# Three small functions from chapter 08 (`notebooks/08_probing_and_surprise.ipynb`): the surprise
+# score, its detection AUC, and the straightness of a latent trajectory. Write each one where it says
+# `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or FAIL with a hint.
+#
+# **Prerequisites:** chapter 08 (and chapter 03 for the predictor's interface).
+#
+# **Time:** about 30 min. Compute: CPU (2 cores, cpu profile) a few seconds; ci profile a few seconds.
+
+# %%
+import subprocess, sys
+REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # set in lewm_mini/notebook.py
+if "google.colab" in sys.modules:  # installs lewm_mini only: Colab's CUDA torch stays
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{REPO_URL}"],
+                         capture_output=True, text=True)
+    if pip.returncode:
+        raise SystemExit(f"Could not install lewm_mini from {REPO_URL}:\n{pip.stderr.strip()[-300:]}\n"
+                         "Set REPO_URL to a copy you can reach, or upload the repository and "
+                         "!pip install -q <its folder>.")
+from lewm_mini.notebook import setup
+cfg, device = setup(seed=0)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lewm_mini.checks.ch03 import toy_predictor
+from lewm_mini.checks.ch08 import check_detection_auc, check_straightness, check_surprise_score
+
+# %% [markdown]
+# ## Exercise 8.1 · The surprise score, step by step
+#
+# The predictor takes latents (B, T, D) and action blocks (B, T, A) and returns, at every position,
+# its guess of the next latent (chapter 03). Given the encoder's latents of one episode per row,
+# z (N, L+1, D), and the action blocks between consecutive frames, blocks (N, L, A) (block t leads
+# from frame t to frame t+1), return the surprise of every step, shape (N, L):
+#
+# $$s_t = \frac{1}{D} \sum_{d=1}^{D} \big(\mathrm{predictor}(z_t, a_t) - z_{t+1}\big)_d^2$$
+#
+# Use one latent of context for each prediction (Two-Room has no inertia: one frame is the whole
+# state), i.e. `predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1]` predicts $z_{t+1}$. A loop over t is
+# fine; a reshape of the N x L steps into one batch is faster.
+
+# %%
+def surprise_score(predictor, z: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
+    """Per-step surprise: (N, L+1, D) latents, (N, L, A) action blocks -> (N, L)."""
+    ### BEGIN SOLUTION
+    n, length, d = z.shape[0], blocks.shape[1], z.shape[2]
+    pred = predictor(z[:, :-1].reshape(n * length, 1, d), blocks.reshape(n * length, 1, -1))[:, -1]
+    return (pred.reshape(n, length, d) - z[:, 1:]).pow(2).mean(-1)
+    ### END SOLUTION
+
+
+# %%
+check_surprise_score(surprise_score)
+
+# %% [markdown]
+# Use it: a random (untrained) predictor on a made-up episode whose latent jumps at step 4. Even
+# this predictor is more surprised by a jump than by small moves. (Prints a note until written.)
+
+# %%
+try:
+    pred, mcfg = toy_predictor(history=1)
+    g = torch.Generator().manual_seed(0)
+    z = 0.1 * torch.randn(1, 9, mcfg.latent, generator=g).cumsum(1)  # a slow random walk in latent space
+    z[:, 5:] += 3.0  # a jump between frames 4 and 5
+    blocks = torch.randn(1, 8, mcfg.action_dim * mcfg.frameskip, generator=g)
+    with torch.no_grad():
+        s = surprise_score(pred, z, blocks)[0]
+    plt.figure(figsize=(4.5, 2.5))
+    plt.bar(range(len(s)), s)
+    plt.xlabel("step t (frame t -> t + 1)"), plt.ylabel("surprise")
+    plt.title("the jump between frames 4 and 5 stands out", fontsize=9)
+    plt.show()
+except NotImplementedError as err:
+    print(f"(write {err} first)")
+
+# %% [markdown]
+# ## Exercise 8.2 · Detection AUC from scores and labels
+#
+# A detector flags a step when its surprise is above a threshold. Sweeping the threshold traces the
+# ROC curve; its area (AUC) is the probability that a randomly chosen event step scores higher than a
+# randomly chosen normal step (1 = perfect, 0.5 = chance). Write it from that definition, for scores
+# (N,) and labels (N,) with 1 for an event and 0 for a normal step: compare every event with every
+# normal step, count the pairs where the event scores higher, count a tie as one half, and divide by
+# the number of pairs. (The chapter's `lewm_mini.surprise.roc_auc` integrates the ROC curve instead;
+# both give the same number.)
+
+# %%
+def detection_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve of "score > threshold" for labels 1 (event) versus 0 (normal)."""
+    ### BEGIN SOLUTION
+    scores, labels = np.asarray(scores, float), np.asarray(labels).astype(bool)
+    pos, neg = scores[labels], scores[~labels]
+    higher = (pos[:, None] > neg[None, :]).sum()
+    ties = (pos[:, None] == neg[None, :]).sum()
+    return float((higher + 0.5 * ties) / (len(pos) * len(neg)))
+    ### END SOLUTION
+
+
+# %%
+check_detection_auc(detection_auc)
+
+# %% [markdown]
+# Use it: how the AUC moves as two score distributions separate. (Prints a note until written.)
+
+# %%
+try:
+    rng = np.random.default_rng(0)
+    gaps = np.linspace(0, 3, 7)
+    labels = np.repeat([0, 1], 200)
+    aucs = [detection_auc(rng.normal(size=400) + gap * labels, labels) for gap in gaps]
+    plt.figure(figsize=(4.5, 2.5))
+    plt.plot(gaps, aucs, "o-")
+    plt.xlabel("gap between event and normal means (in standard deviations)"), plt.ylabel("AUC")
+    plt.title("AUC: 0.5 at no gap, towards 1 as the scores separate", fontsize=9)
+    plt.show()
+except NotImplementedError as err:
+    print(f"(write {err} first)")
+
+# %% [markdown]
+# ## Exercise 8.3 · How straight is a trajectory?
+#
+# Temporal straightening: the velocity of a latent trajectory is $v_t = z_{t+1} - z_t$; the path is
+# straight where consecutive velocities point the same way. Return the mean, over all trajectories
+# and all steps, of the cosine similarity $\cos(v_t, v_{t+1})$ for z of shape (N, T, D): one number,
+# 1 for straight lines (whatever the speed), about 0 for random turns, negative for zigzags.
+
+# %%
+def straightness(z: torch.Tensor) -> float:
+    """Mean cosine similarity of consecutive velocities of trajectories z (N, T, D)."""
+    ### BEGIN SOLUTION
+    v = z[:, 1:] - z[:, :-1]
+    return float(F.cosine_similarity(v[:, :-1], v[:, 1:], dim=-1).mean())
+    ### END SOLUTION
+
+
+# %%
+check_straightness(straightness)
+
+# %% [markdown]
+# Use it: a random walk, the same walk smoothed, and a straight line. (Prints a note until written.)
+
+# %%
+try:
+    g = torch.Generator().manual_seed(0)
+    walk = torch.randn(20, 30, 8, generator=g).cumsum(1)
+    smooth = walk.unfold(1, 5, 1).mean(-1)  # moving average over 5 steps
+    line = torch.linspace(0, 1, 30)[None, :, None] * torch.randn(20, 1, 8, generator=g)
+    values = {"random walk": straightness(walk), "smoothed walk": straightness(smooth), "line": straightness(line)}
+    plt.figure(figsize=(4.5, 2.5))
+    plt.bar(list(values), list(values.values()))
+    plt.ylabel("mean cos(v_t, v_t+1)")
+    plt.title("straighter paths score higher", fontsize=9)
+    plt.show()
+except NotImplementedError as err:
+    print(f"(write {err} first)")
+
+# %% [markdown]
+# **Going further.** Score whole episodes by their *largest* per-step surprise and by their *mean*
+# surprise, and compute the AUC of "perturbed versus normal episode" for both with your
+# `detection_auc`, on the chapter's scripted episodes. Which score separates them better, and why?
