@@ -15,18 +15,22 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import platform
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
+import torch
 from scipy.stats import spearmanr
 
-from lewm_mini.config import get_config
+from lewm_mini.config import get_config, usable_cpus
 from lewm_mini.data import load_or_collect
 from lewm_mini.evaluate import Planner, evaluate, make_tasks, time_solves
 from lewm_mini.graph import build_graph, graph_distances, illegal_edges
 from lewm_mini.notebook import cached_run
 from lewm_mini.train import load_model
+from lewm_mini.viz import save_plan_figure
 from lewm_mini.world import Geometry, geodesic_distance, room_of
 
 
@@ -57,6 +61,8 @@ def main() -> None:
     ap.add_argument("--planners", default="cem,graph,graph-episode-edges,door-oracle")
     ap.add_argument("--protocols", default="cross-room,paper")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--figures", help="folder for a picture of planned trajectories per protocol (graph planner)")
+    ap.add_argument("--out", help="also write the JSON here, updated after every evaluation (partial runs keep their results)")
     args = ap.parse_args()
 
     if args.checkpoint:
@@ -75,6 +81,7 @@ def main() -> None:
     illegal = illegal_edges(graph, geo)
     lat = np.asarray(graph.latent_edge[graph.edges[:, 0], graph.edges[:, 1]]).ravel() > 0
     out = {
+        "machine": f"{platform.machine()}, {usable_cpus()} usable CPUs, torch {torch.__version__}",
         "profile": cfg.profile, "episodes": args.episodes, "seed": args.seed,
         "graph": {"nodes": len(graph.z), "edges": len(graph.edges), "latent_edges": int(lat.sum()),
                   "build_seconds": build_s, "illegal_edge_fraction": float(illegal.mean()),
@@ -83,22 +90,34 @@ def main() -> None:
         "plan": dataclasses.asdict(cfg.plan),
         "results": {},
     }
+    if args.out and Path(args.out).exists():  # add to an earlier run of the same settings (e.g. another protocol)
+        old = json.loads(Path(args.out).read_text())
+        if all(old.get(k) == out[k] for k in ("profile", "episodes", "seed")):
+            out["results"] = old["results"]
     tasks = make_tasks(cfg, "cross-room", 20, args.seed)
     planner = Planner(model, stats, cfg.plan, planner="graph", graph=graph)
     out["replan_seconds_median"] = statistics.median(time_solves(planner, tasks, cfg.data.size, n=10))
-    for protocol in args.protocols.split(","):
-        res = {}
-        for name in args.planners.split(","):
-            kind, g = {"cem": ("cem", None), "graph": ("graph", graph), "graph-episode-edges": ("graph", episode_only),
-                       "door-oracle": ("door-oracle", None)}[name]
-            t = time.perf_counter()
-            r = evaluate(model, stats, cfg, protocol, args.episodes, args.seed, progress=not args.json,
-                         timed_solves=0, planner=kind, graph=g)
-            res[name] = {"success_rate": r["success_rate"], "eval_seconds": time.perf_counter() - t}
-            res["random"] = {"success_rate": r["random_success_rate"]}
-            if not args.json:
-                print(protocol, name, f"{r['success_rate']:.1%}", f"random {r['random_success_rate']:.1%}", flush=True)
-        out["results"][protocol] = res
+    runs = [(p, n) for n in args.planners.split(",") for p in args.protocols.split(",")
+            if n in ("cem", "graph") or p == "cross-room"]  # ablations on the cross-room protocol only
+    runs.sort(key=lambda r: (r[1] not in ("cem", "graph"), r[0] != "cross-room"))
+    for protocol, name in runs:
+        res = out["results"].setdefault(protocol, {})
+        kind, g = {"cem": ("cem", None), "graph": ("graph", graph), "graph-episode-edges": ("graph", episode_only),
+                   "door-oracle": ("door-oracle", None)}[name]
+        t = time.perf_counter()
+        r = evaluate(model, stats, cfg, protocol, args.episodes, args.seed, progress=not args.json,
+                     timed_solves=0, planner=kind, graph=g)
+        res[name] = {"success_rate": r["success_rate"], "successes": int(r["success"].sum()),
+                     "eval_seconds": time.perf_counter() - t}
+        res["random"] = {"success_rate": r["random_success_rate"]}
+        if args.figures and name == "graph":
+            save_plan_figure(r, Path(args.figures) / f"plan_{protocol}_graph.png", cfg.data.size,
+                             random_traj=r["random_trajectories"])
+        if not args.json:
+            print(protocol, name, f"{r['success_rate']:.1%}", f"random {r['random_success_rate']:.1%}", flush=True)
+        if args.out:
+            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.out).write_text(json.dumps(out, indent=1))
     print(json.dumps(out, indent=None if args.json else 1))
 
 
