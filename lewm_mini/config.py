@@ -46,7 +46,7 @@ class ModelConfig:
     image_size: int = 64
     channels: tuple[int, ...] = (16, 32, 64, 64)  # CNN widths, one stride-2 stage each
     patch: int = 8  # ViT patch size
-    enc_width: int = 192  # ViT width
+    enc_width: int = 192  # encoder output width, CNN and ViT alike (the projector input)
     enc_depth: int = 12
     enc_heads: int = 3
     latent: int = 64  # dimension of z

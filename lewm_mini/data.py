@@ -137,6 +137,20 @@ def load_or_collect(cfg: DataConfig, split: str = "train", progress: bool = True
     return load_or_collect(cfg, split, progress)
 
 
+def held_out_episodes(cfg: DataConfig, episodes: int | None = None, steps: int | None = None, seed: int = 0,
+                      progress: bool = False) -> Episodes:
+    """Episodes never used in training, from the evaluation seed ``cfg.eval_seed + seed``.
+
+    With the defaults: the cached held-out split of ``cfg``'s size (``load_or_collect(cfg, "eval")``).
+    ``episodes``, ``steps`` or ``seed`` ask for another, uncached set (a few episodes for a figure,
+    longer ones for planning tasks).
+    """
+    if episodes is None and steps is None and seed == 0:
+        return load_or_collect(cfg, "eval", progress)
+    dc = dataclasses.replace(cfg, episodes=episodes or cfg.episodes, steps=steps or cfg.steps)
+    return collect(dc, seed=cfg.eval_seed + seed, progress=progress)
+
+
 # ----------------------------------------------------------------------------- action blocks
 
 

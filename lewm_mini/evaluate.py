@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from .cem import cem
 from .config import Config, DataConfig, PlanConfig, show_progress
-from .data import ActionStats, collect, frames_to_tensor
+from .data import ActionStats, frames_to_tensor, held_out_episodes
 from .jepa import LeWM
 from .world import BatchedTwoRoom, Geometry, random_start_goal_in_rooms, render, room_of
 
@@ -155,9 +155,9 @@ def make_tasks(cfg: Config, protocol: str, episodes: int, seed: int) -> Tasks:
     rng = np.random.default_rng(cfg.data.eval_seed + seed)
     geo = Geometry(cfg.data.size)
     if protocol == "paper":
-        dc = dataclasses.replace(cfg.data, episodes=episodes, steps=max(cfg.data.steps, GOAL_OFFSET + 1))
-        held_out = collect(dc, seed=cfg.data.eval_seed + seed, progress=False)
-        t0 = rng.integers(0, dc.steps - GOAL_OFFSET + 1, episodes)
+        steps = max(cfg.data.steps, GOAL_OFFSET + 1)
+        held_out = held_out_episodes(cfg.data, episodes, steps, seed)
+        t0 = rng.integers(0, steps - GOAL_OFFSET + 1, episodes)
         idx = np.arange(episodes)
         return Tasks(held_out.pos[idx, t0], held_out.pos[idx, t0 + GOAL_OFFSET], PROTOCOLS[protocol], protocol)
     start, goal = random_start_goal_in_rooms(rng, episodes, geo)

@@ -25,7 +25,8 @@ import torch
 from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from .data import Episodes, frames_to_tensor
+from .data import Episodes
+from .probe import encode_frames
 
 
 @dataclass
@@ -45,14 +46,6 @@ class LatentGraph:
         keep = a.row < a.col
         return np.stack([a.row[keep], a.col[keep]], 1)
 
-
-@torch.inference_mode()
-def encode_frames(model: torch.nn.Module, frames: np.ndarray, batch: int = 1024) -> torch.Tensor:
-    """uint8 frames (N, H, W, 3) -> latents (N, D) in eval mode, on the model's device."""
-    model.eval()
-    dev = next(model.parameters()).device
-    return torch.cat([model.encode(frames_to_tensor(frames[i : i + batch]).to(dev))
-                      for i in range(0, len(frames), batch)])
 
 
 def build_graph(model: torch.nn.Module, episodes: Episodes, frameskip: int, n_episodes: int = 250,

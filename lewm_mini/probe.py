@@ -5,11 +5,36 @@ predicts held-out positions well (Pearson r near 1, as LeWM reports: 0.996 on Tw
 encoder has organised its latent space around the state, without ever being told the state.
 An MLP probe (one hidden layer) asks the weaker question: is the state there at all, even if not
 along straight directions? (LeWM reports r ~ 1.0 with MLP probes for every model it compares.)
+
+Two helpers sit next to the probes: ``encode_frames`` (frames -> frozen latents, what every probe
+reads) and ``effective_rank`` (how many directions the latents really use: collapse shows as a fall).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+
+from .data import frames_to_tensor
+
+
+@torch.no_grad()
+def encode_frames(model: torch.nn.Module, frames: np.ndarray, batch: int = 1024) -> torch.Tensor:
+    """Encode uint8 frames (..., H, W, 3), e.g. (N, H, W, 3) or (N, T, H, W, 3), in eval mode ->
+    latents (..., D) on the model's device (``.cpu()`` them for numpy or plotting)."""
+    model.eval()
+    dev = next(model.parameters()).device
+    lead = tuple(frames.shape[:-3])
+    flat = frames if len(lead) == 1 else np.asarray(frames).reshape(-1, *frames.shape[-3:])
+    z = torch.cat([model.encode(frames_to_tensor(flat[i : i + batch]).to(dev)) for i in range(0, len(flat), batch)])
+    return z.reshape(*lead, -1)
+
+
+def effective_rank(z: torch.Tensor) -> float:
+    """exp(entropy of the normalised singular values) of latents (N, D): 1 = collapsed to a line."""
+    s = torch.linalg.svdvals(z - z.mean(0))
+    p = s / s.sum().clamp_min(1e-12)
+    return float(torch.exp(-(p * torch.log(p.clamp_min(1e-12))).sum()))
 
 
 def fit_linear_probe(z: torch.Tensor, y: torch.Tensor, ridge: float = 1e-3) -> torch.Tensor:
@@ -111,14 +136,11 @@ def probe_report(z_train: torch.Tensor, y_train: torch.Tensor, z_test: torch.Ten
 
 def position_probe(model: torch.nn.Module, train_eps, test_eps, n: int = 4000, seed: int = 0) -> dict:
     """Linear probe of the agent position from frozen latents of n random frames of each split."""
-    import numpy as np
-
-    from .train import latent_stats
 
     def sample(eps, rng):
         e = rng.integers(0, eps.frames.shape[0], n)
         t = rng.integers(0, eps.frames.shape[1], n)
-        return latent_stats(model, np.asarray(eps.frames[e, t])), torch.as_tensor(eps.pos[e, t])
+        return encode_frames(model, np.asarray(eps.frames[e, t])).cpu(), torch.as_tensor(eps.pos[e, t])
 
     rng = np.random.default_rng(seed)
     z_tr, y_tr = sample(train_eps, rng)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import frames_to_tensor
+from .probe import encode_frames  # noqa: F401  (public here too: lewm_mini.surprise.encode_frames)
 from .world import Geometry, in_wall, render, room_of, sample_free_positions, step_positions
 
 KINDS = ("teleport", "wall", "colour")  # the three events; "normal" is the unperturbed version
@@ -126,15 +126,6 @@ def voe_episodes(n: int, blocks: int = 8, frameskip: int = 5, size: int = 64, se
 
 # ----------------------------------------------------------------------------- surprise
 
-
-@torch.no_grad()
-def encode_frames(model: torch.nn.Module, frames: np.ndarray, batch: int = 1024) -> torch.Tensor:
-    """uint8 frames (N, T, H, W, 3) -> latents (N, T, D), in eval mode, on the model's device."""
-    model.eval()
-    dev = next(model.parameters()).device
-    flat = frames.reshape(-1, *frames.shape[-3:])
-    z = torch.cat([model.encode(frames_to_tensor(flat[i : i + batch]).to(dev)) for i in range(0, len(flat), batch)])
-    return z.reshape(*frames.shape[:2], -1)
 
 
 @torch.no_grad()

@@ -26,8 +26,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress
-from .data import ActionStats, ClipSampler, frames_to_tensor, load_or_collect
+from .data import ActionStats, ClipSampler, held_out_episodes, load_or_collect
 from .jepa import LeWM, parameter_table
+from .probe import effective_rank, probe_report
 
 CHECKPOINT = "checkpoint.pt"
 LOG_EVERY = 50  # on a GPU: steps between host syncs (finite check, history, progress bar)
@@ -43,7 +44,7 @@ class HeldOut:
     """
 
     def __init__(self, cfg: Config, stats: ActionStats, clips: int = 256, seed: int = 0):
-        eps = load_or_collect(cfg.data, "eval", progress=False)
+        eps = held_out_episodes(cfg.data)
         sampler = ClipSampler(eps, cfg.model.history, cfg.model.frameskip, stats=stats, seed=seed)
         ep, start = sampler.indices(clips)
         self.frames, self.actions = sampler.get(ep, start)  # (B, T, 3, H, W), (B, T, A)
@@ -53,8 +54,6 @@ class HeldOut:
 
     @torch.no_grad()
     def __call__(self, model: LeWM) -> dict[str, float]:
-        from .probe import probe_report
-
         was_training = model.training
         model.eval()
         dev = next(model.parameters()).device
@@ -294,18 +293,3 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         checkpoint()
     return TrainResult(model.eval(), sampler.stats, path, history, time.perf_counter() - t0)
 
-
-def effective_rank(z: torch.Tensor) -> float:
-    """exp(entropy of the normalised singular values) of latents (N, D): 1 = collapsed to a line."""
-    s = torch.linalg.svdvals(z - z.mean(0))
-    p = s / s.sum().clamp_min(1e-12)
-    return float(torch.exp(-(p * torch.log(p.clamp_min(1e-12))).sum()))
-
-
-def latent_stats(model: LeWM, frames: np.ndarray, batch: int = 512) -> torch.Tensor:
-    """Encode uint8 frames (N, H, W, 3) in eval mode -> latents (N, D)."""
-    model.eval()
-    dev = next(model.parameters()).device
-    with torch.inference_mode():
-        return torch.cat([model.encode(frames_to_tensor(frames[i : i + batch]).to(dev))
-                          for i in range(0, len(frames), batch)]).cpu()

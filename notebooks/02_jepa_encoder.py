@@ -723,8 +723,8 @@ plt.show()
 # their parameters and their outputs on the same frames must agree exactly.
 
 # %%
-from lewm_mini import encoder as pkg_encoder
-from lewm_mini import projector as pkg_projector
+from lewm_mini.encoder import CNNEncoder as PkgCNNEncoder
+from lewm_mini.encoder import ViTEncoder as PkgViTEncoder
 
 
 def same_module(ours: nn.Module, theirs: nn.Module, x: torch.Tensor) -> None:
@@ -740,10 +740,10 @@ def same_module(ours: nn.Module, theirs: nn.Module, x: torch.Tensor) -> None:
 check_x = frames_to_tensor(render(sample_free_positions(np.random.default_rng(0), 16, geo), geo))
 pairs = {
     "CNNEncoder": (lambda: CNNEncoder(SIZE, cfg.model.channels, cfg.model.enc_width),
-                   lambda: pkg_encoder.CNNEncoder(SIZE, cfg.model.channels, cfg.model.enc_width), check_x),
-    "ViTEncoder": (lambda: ViTEncoder(SIZE, P, *VIT), lambda: pkg_encoder.ViTEncoder(SIZE, P, *VIT), check_x),
+                   lambda: PkgCNNEncoder(SIZE, cfg.model.channels, cfg.model.enc_width), check_x),
+    "ViTEncoder": (lambda: ViTEncoder(SIZE, P, *VIT), lambda: PkgViTEncoder(SIZE, P, *VIT), check_x),
     "Projector": (lambda: Projector(cfg.model.enc_width, cfg.model.proj_hidden, D),
-                  lambda: pkg_projector.Projector(cfg.model.enc_width, cfg.model.proj_hidden, D),
+                  lambda: PkgProjector(cfg.model.enc_width, cfg.model.proj_hidden, D),
                   torch.randn(16, 3, cfg.model.enc_width)),
 }
 for name, (ours_fn, theirs_fn, x) in pairs.items():

@@ -76,7 +76,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lewm_mini.data import collect, frames_to_tensor
+from lewm_mini.data import frames_to_tensor, held_out_episodes
 from lewm_mini.notebook import expect, trained_model
 from lewm_mini.projector import Projector  # built in chapter 02
 
@@ -369,7 +369,7 @@ print(f"trained (or loaded) {STEPS} steps in {time.perf_counter() - t:.0f} s")
 # the action blocks between them:
 
 # %%
-ev = collect(replace(cfg.data, episodes=32), seed=cfg.data.eval_seed, progress=False)
+ev = held_out_episodes(cfg.data, episodes=32)
 fs = M.frameskip
 L = ev.actions.shape[1] // fs  # action blocks per episode
 frames = ev.frames[:, : L * fs + 1 : fs]  # (N, L + 1, H, W, 3)
@@ -526,12 +526,12 @@ plt.show()
 # and 3.2.)
 
 # %%
-from lewm_mini import predictor as pkg
+from lewm_mini.predictor import Predictor as PkgPredictor
 
 torch.manual_seed(0)
 ours = Predictor(M)
 torch.manual_seed(0)
-theirs = pkg.Predictor(M)
+theirs = PkgPredictor(M)
 assert ours.state_dict().keys() == theirs.state_dict().keys()
 for k, v in ours.state_dict().items():
     torch.testing.assert_close(v, theirs.state_dict()[k], rtol=0, atol=0, msg=f"{k} differs at init")

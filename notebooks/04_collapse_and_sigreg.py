@@ -83,12 +83,11 @@ import torch
 import torch.nn.functional as F
 
 from lewm_mini.config import cache_dir
-from lewm_mini.data import ClipSampler, collect, load_or_collect
+from lewm_mini.data import ClipSampler, held_out_episodes, load_or_collect
 from lewm_mini.jepa import LeWM
 from lewm_mini.notebook import cached_run, expect
-from lewm_mini.probe import probe_report
+from lewm_mini.probe import effective_rank, encode_frames, probe_report
 from lewm_mini.sigreg import SIGReg
-from lewm_mini.train import effective_rank, latent_stats
 
 T0 = time.perf_counter()
 plt.rcParams["figure.dpi"] = 90
@@ -149,10 +148,10 @@ plt.show()
 
 # %%
 fs = cfg.model.frameskip
-ev = collect(replace(cfg.data, episodes=32), seed=cfg.data.eval_seed, progress=False)
+ev = held_out_episodes(cfg.data, episodes=32)
 ev_frames = np.asarray(ev.frames[:, ::fs]).reshape(-1, *ev.frames.shape[2:])  # (N, H, W, 3)
 ev_pos = np.asarray(ev.pos[:, ::fs]).reshape(-1, 2)
-Z = {name: latent_stats(r.model, ev_frames) for name, r in runs.items()}  # eval mode, (N, D)
+Z = {name: encode_frames(r.model, ev_frames).cpu() for name, r in runs.items()}  # eval mode, (N, D)
 gen = torch.Generator().manual_seed(0)
 sig = SIGReg(num_proj=256)
 
@@ -209,7 +208,7 @@ plt.show()
 #   order 1, like the Gaussian reference; the unregularised run's eigenvalues all sit orders of
 #   magnitude lower. That is **complete collapse**: every frame is mapped to (almost) the same point.
 # - **Normalised spectrum and effective rank** (exp of the entropy of the normalised singular values,
-#   `lewm_mini.train.effective_rank`; you write it in **Exercise 4.3**)
+#   `lewm_mini.probe.effective_rank`; you write it in **Exercise 4.3**)
 #   only see the *shape* of the cloud, not its size. The tiny leftover spread of a collapsed model is
 #   unstructured noise spread over many directions, so its effective rank is *not* small (in the
 #   cpu-profile run that wrote this text: 30.3 collapsed, 30.2 with SIGReg, out of 64; total variance
@@ -559,7 +558,7 @@ def lab_run(reg: str, lam: float, seed: int = 0) -> dict:
         if target is not None:
             ema_update(target, model, tau=0.99)
         losses.append(pred_loss.item())
-    z = latent_stats(model, ev_frames)
+    z = encode_frames(model, ev_frames).cpu()
     return {"losses": losses, "z": z, "erank": effective_rank(z), "total_var": float(z.var(0).sum()),
             "probe_r": probe_r(z)}
 

@@ -79,7 +79,7 @@ import torch
 from scipy import stats
 from torch import nn
 
-from lewm_mini.data import load_or_collect
+from lewm_mini.data import held_out_episodes
 from lewm_mini.jepa import LeWM
 from lewm_mini.notebook import cached_run, expect
 from lewm_mini.probe import fit_linear_probe, apply_probe, pearson_r, rmse
@@ -115,7 +115,7 @@ model, act_stats = run.model.to(device).eval(), run.stats
 torch.manual_seed(0)
 untrained = LeWM(cfg.model, num_proj=cfg.train.num_proj).to(device).eval()
 models = {"trained": model, "untrained": untrained}
-held_out = load_or_collect(cfg.data, "eval", progress=False)
+held_out = held_out_episodes(cfg.data)
 print(f"model trained for {run.history[-1]['step']} steps; {len(held_out)} held-out episodes of "
       f"{held_out.actions.shape[1]} steps")
 

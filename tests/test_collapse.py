@@ -20,8 +20,9 @@ import pytest
 import torch
 
 from lewm_mini.config import get_config
-from lewm_mini.data import collect
-from lewm_mini.train import latent_stats, train
+from lewm_mini.data import held_out_episodes
+from lewm_mini.probe import encode_frames
+from lewm_mini.train import train
 
 STEPS = 120
 
@@ -30,9 +31,9 @@ def _run(lam: float, out):
     cfg = get_config("ci")
     cfg.train = dataclasses.replace(cfg.train, steps=STEPS, lam=lam, seed=0, checkpoint_every=10_000)
     result = train(cfg, out, resume=False, progress=False)
-    ev = collect(dataclasses.replace(cfg.data, episodes=16), seed=cfg.data.eval_seed, progress=False)
+    ev = held_out_episodes(cfg.data, episodes=16)
     frames = np.asarray(ev.frames[:, :: cfg.model.frameskip]).reshape(-1, *ev.frames.shape[2:])
-    z = latent_stats(result.model, frames)  # eval mode, held-out frames
+    z = encode_frames(result.model, frames).cpu()  # eval mode, held-out frames
     last = result.history[-10:]
     return {
         "pred": float(np.mean([h["pred"] for h in last])),

@@ -14,6 +14,9 @@ import os
 import traceback
 from typing import Callable
 
+import numpy as np
+import torch
+
 
 class CheckFailed(AssertionError):
     """A learner's answer is wrong; the message is the hint."""
@@ -69,3 +72,13 @@ def require(condition: bool, hint: str) -> None:
     """Raise CheckFailed with ``hint`` unless ``condition`` holds."""
     if not condition:
         raise CheckFailed(hint)
+
+
+def as_tensor(x, name: str) -> torch.Tensor:
+    """What the learner's ``name`` returned, as a detached float tensor (a numpy array is converted);
+    anything else fails the check with a hint."""
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(x)
+    if not isinstance(x, torch.Tensor):
+        raise CheckFailed(f"{name} must return a tensor, got {type(x).__name__}")
+    return x.detach().float()

@@ -7,16 +7,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from . import CheckFailed, require, run_check
-
-
-def _tensor(x, name: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        try:
-            x = torch.as_tensor(x)
-        except Exception as err:  # noqa: BLE001
-            raise CheckFailed(f"{name} must return a tensor, got {type(x).__name__}") from err
-    return x
+from . import CheckFailed, as_tensor, require, run_check
 
 
 # ----------------------------------------------------------------------------- Exercise 2.1
@@ -35,7 +26,7 @@ def check_patchify(fn: Callable, strict: bool | None = None) -> bool:
         g = torch.Generator().manual_seed(0)
         for shape, patch in (((2, 3, 16, 16), 4), ((1, 3, 64, 64), 8), ((3, 2, 12, 18), 6)):
             x = torch.rand(shape, generator=g)
-            got = _tensor(fn(x.clone(), patch), "patchify")
+            got = as_tensor(fn(x.clone(), patch), "patchify")
             want = patchify_reference(x, patch)
             require(tuple(got.shape) == tuple(want.shape),
                     f"images {shape} with patch {patch} should give {tuple(want.shape)} (N, number of patches, "
@@ -55,7 +46,7 @@ def check_patchify(fn: Callable, strict: bool | None = None) -> bool:
         conv = torch.nn.Conv2d(3, 5, 4, stride=4)
         x = torch.rand(2, 3, 16, 16, generator=g)
         with torch.no_grad():
-            lin = _tensor(fn(x, 4), "patchify") @ conv.weight.reshape(5, -1).T + conv.bias
+            lin = as_tensor(fn(x, 4), "patchify") @ conv.weight.reshape(5, -1).T + conv.bias
             require(torch.allclose(lin, conv(x).flatten(2).transpose(1, 2), atol=1e-5),
                     "patchify(x) @ W.T + b should equal the Conv2d patch embedding")
 
@@ -67,7 +58,7 @@ def check_patchify(fn: Callable, strict: bool | None = None) -> bool:
 
 def _bn_call(fn, x, rm, rv, training, momentum=0.1, eps=1e-5):
     out = fn(x.clone(), rm, rv, training, momentum, eps)
-    return _tensor(out, "batch_norm")
+    return as_tensor(out, "batch_norm")
 
 
 def check_batch_norm(fn: Callable, strict: bool | None = None) -> bool:

@@ -8,13 +8,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from . import CheckFailed, require, run_check
-
-
-def _tensor(x, name: str) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise CheckFailed(f"{name} must return a tensor, got {type(x).__name__}")
-    return x
+from . import CheckFailed, as_tensor, require, run_check
 
 
 # ----------------------------------------------------------------------------- Exercise 3.1
@@ -34,7 +28,7 @@ def check_causal_attention(fn: Callable, strict: bool | None = None) -> bool:
         g = torch.Generator().manual_seed(0)
         for shape in ((2, 3, 5, 4), (1, 2, 3, 16), (1, 1, 1, 8), (3, 1, 6, 2)):
             q, k, v = (torch.randn(shape, generator=g) * 2 for _ in range(3))
-            got = _tensor(fn(q.clone(), k.clone(), v.clone()), "causal_attention")
+            got = as_tensor(fn(q.clone(), k.clone(), v.clone()), "causal_attention")
             want = F.scaled_dot_product_attention(q, k, v, is_causal=True)
             require(tuple(got.shape) == tuple(want.shape),
                     f"q, k, v of shape {shape} should give {tuple(want.shape)}, got {tuple(got.shape)}")
@@ -111,7 +105,7 @@ def check_rollout(fn: Callable, strict: bool | None = None) -> bool:
             z = torch.randn(4, horizon + 1, cfg.latent, generator=g)
             blocks = torch.randn(4, horizon, cfg.action_dim * cfg.frameskip, generator=g)
             with torch.no_grad():
-                got = _tensor(fn(pred, z.clone(), blocks.clone(), history), "rollout")
+                got = as_tensor(fn(pred, z.clone(), blocks.clone(), history), "rollout")
                 want = reference(pred, z[:, 0], blocks, history)
             require(tuple(got.shape) == tuple(want.shape),
                     f"with z {tuple(z.shape)} and blocks {tuple(blocks.shape)} expected one imagined latent per "
@@ -149,7 +143,7 @@ def check_rollout(fn: Callable, strict: bool | None = None) -> bool:
         z_nan = z.clone()
         z_nan[:, 1:] = float("nan")
         with torch.no_grad():
-            got = _tensor(fn(pred, z_nan, blocks.clone(), 3), "rollout")
+            got = as_tensor(fn(pred, z_nan, blocks.clone(), 3), "rollout")
         require(bool(torch.isfinite(got).all()),
                 "your rollout reads z[:, 1:] (set to NaN in this test): only z[:, 0] may be used")
 
@@ -168,7 +162,8 @@ def check_adaln_block(cls: Callable, strict: bool | None = None) -> bool:
         width, heads, mlp = 16, 2, 32
         torch.manual_seed(0)
         ours = cls(width, heads, mlp, 0.0)
-        require(isinstance(ours, torch.nn.Module), f"AdaLNBlock(...) must build an nn.Module, got {type(ours).__name__}")
+        require(isinstance(ours, torch.nn.Module),
+                f"AdaLNBlock(...) must build an nn.Module, got {type(ours).__name__}")
         torch.manual_seed(0)
         ref = Reference(width, heads, mlp, 0.0)
         keys, want_keys = set(ours.state_dict()), set(ref.state_dict())
@@ -180,7 +175,7 @@ def check_adaln_block(cls: Callable, strict: bool | None = None) -> bool:
         x = torch.randn(3, 4, width, generator=g)
         c = torch.randn(3, 4, width, generator=g)
         with torch.no_grad():
-            out0 = _tensor(ours(x.clone(), c.clone()), "AdaLNBlock.forward")
+            out0 = as_tensor(ours(x.clone(), c.clone()), "AdaLNBlock.forward")
         require(tuple(out0.shape) == tuple(x.shape), f"the block keeps the shape of x {tuple(x.shape)}, got "
                 f"{tuple(out0.shape)}")
         with torch.no_grad():

@@ -175,7 +175,7 @@ def check_all_reduced_sigreg(fn: Callable, strict: bool | None = None) -> bool:
 
 def check_effective_rank(fn: Callable, strict: bool | None = None) -> bool:
     """fn(z (N, D)) -> float: exp(entropy of the normalised singular values of the centred z) (RankMe)."""
-    from ..train import effective_rank as reference
+    from ..probe import effective_rank as reference
 
     def test() -> None:
         g = torch.Generator().manual_seed(0)

@@ -8,16 +8,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import CheckFailed, require, run_check
+from . import CheckFailed, as_tensor, require, run_check
 from .ch03 import toy_predictor
-
-
-def _tensor(x, name: str) -> torch.Tensor:
-    if isinstance(x, np.ndarray):
-        x = torch.from_numpy(x)
-    if not isinstance(x, torch.Tensor):
-        raise CheckFailed(f"{name} must return a tensor, got {type(x).__name__}")
-    return x.detach().float()
 
 
 def _scalar(x, name: str) -> float:
@@ -55,7 +47,7 @@ def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
             z = torch.randn(n, length + 1, cfg.latent, generator=g)
             blocks = torch.randn(n, length, a_dim, generator=g)
             with torch.no_grad():
-                got = _tensor(fn(pred, z.clone(), blocks.clone()), "surprise_score")
+                got = as_tensor(fn(pred, z.clone(), blocks.clone()), "surprise_score")
                 want = surprise_reference(pred, z, blocks)
                 one = _one_step(pred, z, blocks)
             if tuple(got.shape) == (n,) or (got.ndim == 2 and got.shape == (n, 1) and length > 1):
