@@ -1,0 +1,150 @@
+"""Chapter 06 checkers accept the reference solutions and reject plausible wrong answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from reference import load_solution
+
+from lewm_mini.checks.ch06 import check_cem_update, check_mpc, mpc_reference
+
+
+def solution(name: str, stem: str = "06_planning_cem_mpc"):
+    return load_solution(name, stem)
+
+
+def accepts(check, fn) -> bool:
+    return check(fn, strict=False)
+
+
+# ----------------------------------------------------------------------------- 6.1
+
+
+def _elites(cand, costs, k, largest=False):
+    idx = costs.topk(k, dim=1, largest=largest).indices
+    return torch.take_along_dim(cand, idx[:, :, None, None], dim=1)
+
+
+CEM_MUTANTS = {
+    "refit to the worst samples": lambda m, s, c, f, k: (_elites(c, f, k, True).mean(1), _elites(c, f, k, True).std(1)),
+    "never refit": lambda m, s, c, f, k: (m, s),
+    "std never shrinks (kept)": lambda m, s, c, f, k: (_elites(c, f, k).mean(1), s),
+    "std never shrinks (max with the old one)": lambda m, s, c, f, k: (
+        _elites(c, f, k).mean(1), torch.maximum(s, _elites(c, f, k).std(1))),
+    "mean of all samples": lambda m, s, c, f, k: (c.mean(1), _elites(c, f, k).std(1)),
+    "mean and std of all samples": lambda m, s, c, f, k: (c.mean(1), c.std(1)),
+    "elites across all problems together": lambda m, s, c, f, k: tuple(
+        t.expand_as(m) for t in (lambda e: (e.mean(0), e.std(0)))(c.flatten(0, 1)[f.flatten().topk(k, largest=False).indices])),
+    "the single best sample, std unchanged": lambda m, s, c, f, k: (_elites(c, f, 1)[:, 0], s),
+}
+
+
+def test_cem_update_accepts_reference_and_biased_std():
+    assert accepts(check_cem_update, solution("cem_update"))
+    assert accepts(check_cem_update, lambda m, s, c, f, k: (_elites(c, f, k).mean(1), _elites(c, f, k).std(1, unbiased=False)))
+
+
+@pytest.mark.parametrize("name", CEM_MUTANTS)
+def test_cem_update_rejects_mutant(name):
+    assert not accepts(check_cem_update, CEM_MUTANTS[name])
+
+
+def test_cem_update_stub_and_strict():
+    def stub(*args):
+        raise NotImplementedError("cem_update")
+
+    assert not accepts(check_cem_update, stub)
+    with pytest.raises(AssertionError):
+        check_cem_update(stub, strict=True)
+    assert check_cem_update(solution("cem_update"), strict=True)
+
+
+# ----------------------------------------------------------------------------- 6.2
+
+
+def _cost_last(rollout, z0, zg):
+    return lambda c: ((rollout(z0.expand(len(c), -1), c)[:, -1] - zg) ** 2).sum(-1)
+
+
+def never_replan(world, encode, rollout, solve, to_actions, budget, execute):
+    zg = encode(world.goal_frames())
+    traj = [world.pos[0].copy()]
+    plan = solve(_cost_last(rollout, encode(world.render()), zg))
+    while len(traj) <= budget:  # the same plan, again and again
+        for a in to_actions(plan[:execute])[: budget + 1 - len(traj)]:
+            traj.append(world.step(a[None])[0].copy())
+    return np.stack(traj)
+
+
+def no_reencode(world, encode, rollout, solve, to_actions, budget, execute):
+    zg = encode(world.goal_frames())
+    z0 = encode(world.render())
+    traj = [world.pos[0].copy()]
+    while len(traj) <= budget:
+        plan = solve(_cost_last(rollout, z0, zg))
+        for a in to_actions(plan[:execute])[: budget + 1 - len(traj)]:
+            traj.append(world.step(a[None])[0].copy())
+        z0 = rollout(z0, plan[None, :execute])[:, -1]  # where the model thinks we are
+    return np.stack(traj)
+
+
+def summed_cost(world, encode, rollout, solve, to_actions, budget, execute):
+    zg = encode(world.goal_frames())
+    traj = [world.pos[0].copy()]
+    while len(traj) <= budget:
+        z0 = encode(world.render())
+        plan = solve(lambda c, z0=z0: ((rollout(z0.expand(len(c), -1), c) - zg) ** 2).sum((-1, -2)))
+        for a in to_actions(plan[:execute])[: budget + 1 - len(traj)]:
+            traj.append(world.step(a[None])[0].copy())
+    return np.stack(traj)
+
+
+def whole_plan(world, encode, rollout, solve, to_actions, budget, execute):
+    return mpc_reference(world, encode, rollout, solve, to_actions, budget, 10**6)
+
+
+def first_latent_cost(world, encode, rollout, solve, to_actions, budget, execute):
+    zg = encode(world.goal_frames())
+    traj = [world.pos[0].copy()]
+    while len(traj) <= budget:
+        z0 = encode(world.render())
+        plan = solve(lambda c, z0=z0: ((rollout(z0.expand(len(c), -1), c)[:, 0] - zg) ** 2).sum(-1))
+        for a in to_actions(plan[:execute])[: budget + 1 - len(traj)]:
+            traj.append(world.step(a[None])[0].copy())
+    return np.stack(traj)
+
+
+def no_start_position(world, encode, rollout, solve, to_actions, budget, execute):
+    return mpc_reference(world, encode, rollout, solve, to_actions, budget, execute)[1:]
+
+
+MPC_MUTANTS = {
+    "never replans": never_replan,
+    "executes without re-encoding (plans from the imagined latent)": no_reencode,
+    "cost summed over the horizon": summed_cost,
+    "executes the whole plan": whole_plan,
+    "cost of the first imagined latent": first_latent_cost,
+    "forgets the start position": no_start_position,
+}
+
+
+def test_mpc_accepts_reference():
+    assert accepts(check_mpc, solution("mpc"))
+    assert accepts(check_mpc, mpc_reference)
+
+
+@pytest.mark.parametrize("name", MPC_MUTANTS)
+def test_mpc_rejects_mutant(name):
+    assert not accepts(check_mpc, MPC_MUTANTS[name])
+
+
+def test_mpc_stub_and_strict():
+    def stub(*args):
+        raise NotImplementedError("mpc")
+
+    assert not accepts(check_mpc, stub)
+    with pytest.raises(AssertionError):
+        check_mpc(stub, strict=True)
+    assert check_mpc(solution("mpc"), strict=True)
