@@ -46,7 +46,7 @@ import math
 
 import torch
 
-from lewm_mini import SIGReg
+from lewm_mini.sigreg import SIGReg
 from lewm_mini.checks.ch04 import check_all_reduced_sigreg, check_effective_rank, check_epps_pulley_exact
 
 # %% [markdown]

@@ -129,7 +129,7 @@ except NotImplementedError as err:
 
 # %%
 def cut_clip(frames: np.ndarray, actions: np.ndarray, start: int, history: int, frameskip: int):
-    """(frames (S+1, ...), actions (S, 2)) -> (clip frames (T, ...), clip actions (T, frameskip, 2)), T = history + 1."""
+    """(frames (S+1, ...), actions (S, 2)) -> (frames (T, ...), actions (T, frameskip, 2)), T = history + 1."""
     ### BEGIN SOLUTION
     t = history + 1
     if start < 0 or start + t * frameskip > len(actions):

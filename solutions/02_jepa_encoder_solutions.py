@@ -182,19 +182,20 @@ def probe_r(z_train: torch.Tensor, y_train: torch.Tensor, z_test: torch.Tensor, 
 check_probe_r(probe_r)
 
 # %% [markdown]
-# Use it: probe three "encoders" of the agent's position on rendered frames: raw pixels (12,288
-# numbers), a random projection of the pixels to 64 numbers, and the true position plus noise.
-# (Prints a note until `probe_r` is written.)
+# Use it: probe three "encoders" of the agent's position on rendered frames: the pixels, averaged down
+# to a 16x16 grey image (256 numbers), a random projection of those to 16 numbers, and the true position
+# plus noise. (Prints a note until `probe_r` is written.)
 
 # %%
 try:
     rng = np.random.default_rng(0)
     pos = rng.uniform(6, 58, (700, 2)).astype(np.float32)
     pos = pos[np.abs(pos[:, 0] - 32) > 3][:600]  # keep away from the wall
-    frames = frames_to_tensor(render(pos, geo)).flatten(1)  # (N, 12288)
+    grey = torch.nn.functional.avg_pool2d(frames_to_tensor(render(pos, geo)).mean(1, keepdim=True), 4)
+    pixels = grey.flatten(1)  # (N, 256)
     y = torch.as_tensor(pos)
-    proj = torch.randn(frames.shape[1], 64, generator=torch.Generator().manual_seed(0)) / frames.shape[1] ** 0.5
-    for name, z in (("raw pixels", frames), ("random projection to 64", frames @ proj),
+    proj = torch.randn(pixels.shape[1], 16, generator=torch.Generator().manual_seed(0))
+    for name, z in (("16x16 grey pixels", pixels), ("random projection to 16", pixels @ proj),
                     ("position + noise (2 px)", y + 2 * torch.randn(len(y), 2))):
         print(f"{name:26s} r = {probe_r(z[:400], y[:400], z[400:], y[400:]):.3f}")
 except NotImplementedError as err:

@@ -93,7 +93,8 @@ CLIP_MUTANTS = {
     "blocks that lead to each frame": _clip_led_to,
     "no bounds check": lambda f, a, s, h, fs: _clip(f, a, s, h, fs, check=False),
     "rejects the last start that fits": lambda f, a, s, h, fs: _clip(f, a, s, h, fs, lo_ok=False),
-    "flat actions (T * fs, 2)": lambda f, a, s, h, fs: (_clip(f, a, s, h, fs)[0], _clip(f, a, s, h, fs)[1].reshape(-1, 2)),
+    "flat actions (T * fs, 2)": lambda f, a, s, h, fs: (_clip(f, a, s, h, fs)[0],
+                                                        _clip(f, a, s, h, fs)[1].reshape(-1, 2)),
 }
 
 

@@ -86,8 +86,10 @@ BN_MUTANTS = {
     "LayerNorm (over features)": lambda x, rm, rv, tr, m=0.1, e=1e-5: _bn(x, rm, rv, tr, m, e, layer=True),
     "running variance fed the biased variance": lambda x, rm, rv, tr, m=0.1, e=1e-5: _bn(
         x, rm, rv, tr, m, e, running_biased=True),
-    "momentum the wrong way round": lambda x, rm, rv, tr, m=0.1, e=1e-5: _bn(x, rm, rv, tr, m, e, momentum_swapped=True),
-    "eval mode uses the batch statistics": lambda x, rm, rv, tr, m=0.1, e=1e-5: _bn(x, rm, rv, tr, m, e, eval_batch=True),
+    "momentum the wrong way round": lambda x, rm, rv, tr, m=0.1, e=1e-5: _bn(x, rm, rv, tr, m, e,
+                                                                            momentum_swapped=True),
+    "eval mode uses the batch statistics": lambda x, rm, rv, tr, m=0.1, e=1e-5: _bn(x, rm, rv, tr, m, e,
+                                                                                   eval_batch=True),
     "running statistics not updated in place": lambda x, rm, rv, tr, m=0.1, e=1e-5: _bn(x, rm, rv, tr, m, e,
                                                                                        in_place=False),
     "normalises with the unbiased variance": lambda x, rm, rv, tr, m=0.1, e=1e-5: _bn(x, rm, rv, tr, m, e,
