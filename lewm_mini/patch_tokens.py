@@ -58,7 +58,8 @@ class PatchPredictor(nn.Module):
         self.inp = nn.Linear(cfg.latent, w)
         self.pos = nn.Parameter(torch.randn(1, cfg.history, 1, w) * 0.02)  # which frame
         self.patch_pos = nn.Parameter(torch.randn(1, 1, tokens_per_frame, w) * 0.02)  # which patch
-        self.blocks = nn.ModuleList(PatchBlock(w, cfg.pred_heads, cfg.pred_mlp, cfg.dropout) for _ in range(cfg.pred_depth))
+        self.blocks = nn.ModuleList(PatchBlock(w, cfg.pred_heads, cfg.pred_mlp, cfg.dropout)
+                                    for _ in range(cfg.pred_depth))
         self.norm = nn.LayerNorm(w)
         self.pred_proj = Projector(w, cfg.proj_hidden, cfg.latent)
 

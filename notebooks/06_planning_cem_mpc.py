@@ -170,8 +170,8 @@ print(f"one plan reaches at most {REACH:.0f} px; the success radius is {geo.succ
 #   pixels away, so only short distances are shaped by it.
 # - **So the horizon matters.** Candidates must end *inside* the informative radius for the cost to
 #   rank them. One plan moves the agent at most the distance printed above, and typical candidates
-#   end much closer to the start (first panel of the figure in section 2). Goals a plan can reach are fine; goals far away give
-#   the search almost nothing to climb.
+#   end much closer to the start (first panel of the figure in section 2). Goals a plan can reach
+#   are fine; goals far away give the search almost nothing to climb.
 # - **Behind the wall it is worse.** The red points (other room) sit on the same flat level: nothing in
 #   the cost says "go to the door first". A goal behind the wall is both out of reach and invisible
 #   to the cost. Chapter 07 fixes this with waypoints.
@@ -300,6 +300,11 @@ def nearest_xy(z: torch.Tensor) -> np.ndarray:
     return grid[0][near].reshape(*z.shape[:-1], 2)
 
 
+# %% [markdown]
+# The test: 300 random plans from random starts; for each block, where the model thinks the agent is
+# (both readers) against where it really is.
+
+# %%
 n_test = 300
 starts = sample_free_positions(np.random.default_rng(1), n_test, geo)
 test_plans = torch.clamp(P.init_std * torch.randn((n_test, P.horizon, A), generator=torch.Generator(device=device)
@@ -412,6 +417,11 @@ def same_room_tasks(n: int, seed: int, near: float = 5.0, far: float = 25.0) -> 
     return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
+# %% [markdown]
+# For each task: one CEM solve and one random-shooting solve with the same seed and budget, each plan
+# executed in the world.
+
+# %%
 N_TASKS = {"ci": 3, "cpu": 8, "gpu": 24}[cfg.profile]
 task_starts, task_goals = same_room_tasks(N_TASKS, seed=1)
 expect(2, 60, 10, cfg.profile)
@@ -428,9 +438,9 @@ dist = {k: np.array([r[k] for r in rows]) for k in ("start", "cem", "rs")}
 for k, name in (("start", "at the start"), ("cem", "after the CEM plan"), ("rs", "after random shooting")):
     print(f"{name:24s}: median distance to the goal {np.median(dist[k]):5.1f} px, "
           f"within the success radius {np.mean(dist[k] <= geo.success_radius):.0%}")
-print(f"median best imagined cost: CEM {np.median([r['trace_cem'][-1] for r in rows]):.2f}, random shooting "
-      f"{np.median([r['trace_rs'][-1] for r in rows]):.2f}; CEM's plan ended farther on {np.sum(dist['cem'] > dist['rs'])} "
-      f"of {N_TASKS} tasks")
+best = {k: np.median([r[f"trace_{k}"][-1] for r in rows]) for k in ("cem", "rs")}
+print(f"median best imagined cost: CEM {best['cem']:.2f}, random shooting {best['rs']:.2f}; "
+      f"CEM's plan ended farther than random shooting's on {np.sum(dist['cem'] > dist['rs'])} of {N_TASKS} tasks")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -462,10 +472,9 @@ plt.show()
 #   this chapter's pictures. What matters is 2-D, the end position, and the samples x iterations
 #   random plans (9,000 in the cpu profile) cover the positions a plan can reach well, so the best
 #   of them usually lands on the goal. And CEM is a *local* search: its std shrinks at every
-#   iteration (from 1 to the value printed in step 3 after the first), and beyond the informative radius the
-#   cost is bumpy (section 1), so on a far task CEM can settle into the wrong dip (look for orange
-#   points above the dotted line) while random shooting still finds the one plan that reaches the
-#   goal.
+#   iteration (step 3 printed it after the first), and beyond the informative radius the cost is
+#   bumpy (section 1), so on a far task CEM can settle into the wrong dip (orange points above the
+#   dotted line) while random shooting still finds the one plan that reaches the goal.
 #
 # So in Two-Room, random shooting is a strong baseline; CEM's strength is precision near the goal,
 # which MPC exploits by replanning, and search in problems whose outcomes have many dimensions (the
@@ -638,6 +647,10 @@ def imagine_and_act(start, goal, seed: int = 0) -> dict:
             "final_distance": float(w.distance_to_goal()[0])}
 
 
+# %% [markdown]
+# The picture: a map with both paths, then the imagined (top) and real (bottom) frame after each block.
+
+# %%
 def draw_playground(res: dict, step: int | None = None) -> None:
     """Map with both paths, then imagined and real frames for every block (or only block `step`)."""
     steps = range(P.horizon + 1) if step is None else [step]
@@ -775,9 +788,12 @@ plt.show()
 # <details><summary>Answer</summary>
 #
 # Fine spatial detail: many objects, their exact shapes and contacts (PushT's T against the agent, a
-# cube's orientation) have to fit in one 192-number vector (64 here), and the paper's weakest results
-# come from such scenes. Two-Room's state is two numbers, the agent's position, which a single vector
-# holds easily (the probe above reads it back to within a pixel or two on the cpu profile).
+# cube's position and orientation) have to fit in one 192-number vector (64 here); OGBench-Cube is
+# LeWM's lowest score (74%, where DINO-WM's patch tokens reach 86%). Two-Room's state is two numbers,
+# the agent's position, which one vector holds easily (section 2's probe reads it back to within a
+# few pixels). The paper's trouble with Two-Room is the opposite one: with so little to encode,
+# matching SIGReg's 192-dimensional Gaussian is hard, and Two-Room is the one environment where LeWM
+# trails both PLDM and DINO-WM.
 # </details>
 
 # %% [markdown]
@@ -838,9 +854,11 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #    candidates in the batch, and the statistics of 300 similar candidates are not the training
 #    statistics. Eval mode uses the running statistics and also switches off dropout.
 # 4. From the refit: later samples are drawn near the elites, so the search spends its budget where
-#    the cost is low instead of re-drawing from the broad initial distribution.
-# 5. Every candidate ends far from the goal, where the cost is flat: more samples give more
-#    candidates with the same cost, and none of them needs to pass the door.
+#    the cost is low instead of re-drawing from the broad initial distribution. The same focus is its
+#    risk: it can lock onto the wrong dip of a bumpy cost (section 2's far tasks).
+# 5. For most cross-room tasks no 25-step plan can reach the goal at all (the walk through the door is
+#    longer), so every candidate ends where the cost is flat and blind to the wall: more samples give
+#    more candidates with about the same cost, and the cheapest still points at the wall.
 # </details>
 #
 # ## Further reading

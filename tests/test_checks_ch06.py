@@ -27,6 +27,11 @@ def _elites(cand, costs, k, largest=False):
     return torch.take_along_dim(cand, idx[:, :, None, None], dim=1)
 
 
+def _pooled(m, c, f, k):  # one set of elites for all problems
+    e = c.flatten(0, 1)[f.flatten().topk(k, largest=False).indices]
+    return e.mean(0).expand_as(m), e.std(0).expand_as(m)
+
+
 CEM_MUTANTS = {
     "refit to the worst samples": lambda m, s, c, f, k: (_elites(c, f, k, True).mean(1), _elites(c, f, k, True).std(1)),
     "never refit": lambda m, s, c, f, k: (m, s),
@@ -35,15 +40,15 @@ CEM_MUTANTS = {
         _elites(c, f, k).mean(1), torch.maximum(s, _elites(c, f, k).std(1))),
     "mean of all samples": lambda m, s, c, f, k: (c.mean(1), _elites(c, f, k).std(1)),
     "mean and std of all samples": lambda m, s, c, f, k: (c.mean(1), c.std(1)),
-    "elites across all problems together": lambda m, s, c, f, k: tuple(
-        t.expand_as(m) for t in (lambda e: (e.mean(0), e.std(0)))(c.flatten(0, 1)[f.flatten().topk(k, largest=False).indices])),
+    "elites across all problems together": lambda m, s, c, f, k: _pooled(m, c, f, k),
     "the single best sample, std unchanged": lambda m, s, c, f, k: (_elites(c, f, 1)[:, 0], s),
 }
 
 
 def test_cem_update_accepts_reference_and_biased_std():
     assert accepts(check_cem_update, solution("cem_update"))
-    assert accepts(check_cem_update, lambda m, s, c, f, k: (_elites(c, f, k).mean(1), _elites(c, f, k).std(1, unbiased=False)))
+    biased = lambda m, s, c, f, k: (_elites(c, f, k).mean(1), _elites(c, f, k).std(1, unbiased=False))  # noqa: E731
+    assert accepts(check_cem_update, biased)
 
 
 @pytest.mark.parametrize("name", CEM_MUTANTS)

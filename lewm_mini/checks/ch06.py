@@ -62,7 +62,8 @@ def check_cem_update(fn: Callable, strict: bool | None = None) -> bool:
                 if close(new_std, std) or bool((new_std >= std - 1e-6).all()):
                     raise CheckFailed("the std never shrinks: set it to the std of the elites, so that the search "
                                       "narrows around what worked")
-                raise CheckFailed("the mean is right; the std should be the elites' std over the candidate axis (dim=1)")
+                raise CheckFailed("the mean is right; the std should be the elites' std over the candidate axis "
+                                  "(dim=1)")
             flat = costs.flatten().topk(k, largest=False).indices
             if p > 1 and close(new_mean, cand.flatten(0, 1)[flat].mean(0).expand(p, h, a)):
                 raise CheckFailed("elites are chosen per problem (topk over dim=1 of costs (P, N)), not across all "
@@ -82,7 +83,7 @@ class MPCToolkit:
 
     The "model" reads the agent's position off the frame (latent = position / 10) and imagines
     moves ``gain`` times as long as the true ones, turned by ``turn`` degrees, with no walls: an
-    imperfect model, as real ones are. ``encode``, ``rollout``, ``solve`` and ``to_actions`` count and record their calls.
+    imperfect model, as real ones are. ``encode`` and ``solve`` count their calls; ``solve`` keeps the costs.
     """
 
     world: object
@@ -208,7 +209,8 @@ def check_mpc(fn: Callable, strict: bool | None = None) -> bool:
                     "latent lets the model's errors pile up, re-encoding corrects them")
             require(got.shape == want.shape, f"return the agent's positions from the start, one per step: shape "
                                              f"({budget + 1}, 2) for budget {budget}; got {got.shape}")
-            require(made == plans, f"{plans} plans expected for budget {budget} with execute = {execute}, you made {made}")
+            require(made == plans,
+                    f"{plans} plans expected for budget {budget} with execute = {execute}, you made {made}")
             require(bool(np.allclose(got[0], want[0])), "the first position is the start, before any step")
             require(bool(np.allclose(got, want, atol=1e-4)),
                     "positions differ from the reference: encode the goal image once, then per plan encode "
