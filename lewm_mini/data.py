@@ -4,6 +4,11 @@ An episode is ``steps`` actions and ``steps + 1`` uint8 frames. LeWM trains on c
 ``history + 1`` frames taken every ``frameskip`` steps; the ``frameskip`` raw 2-D actions between
 two frames form one action block (a 2 * frameskip vector), z-scored per dimension with dataset
 statistics.
+
+A frame is a pure function of the agent's position (the scene is static), so the cache stores
+positions, not pixels: ``Episodes.frames`` renders the frames that are indexed (``RenderedFrames``),
+bit-identical to the frames rendered while collecting. 8 bytes a frame instead of 12,288: the gpu
+profile's 10,000 episodes take 24 MB on disk instead of 12 GB.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import DataConfig, cache_dir, show_progress
-from .world import BatchedTwoRoom, Geometry, room_of, sample_free_positions
+from .world import BatchedTwoRoom, Geometry, background, render, room_of, sample_free_positions
 
 CHUNK = 1000  # episodes collected at once
 
@@ -46,12 +51,73 @@ def random_actions(n: int, rng: np.random.Generator) -> np.ndarray:
 # ----------------------------------------------------------------------------- episodes
 
 
+class RenderedFrames:
+    """Frames (N, T+1, H, W, 3) uint8 of episodes, rendered from agent positions (N, T+1, 2) when indexed.
+
+    Behaves like the uint8 array it stands for: ``shape``, ``dtype``, ``nbytes`` (of that array),
+    ``len``, and numpy indexing on the episode and time axes (ints, slices, index arrays, masks);
+    indices on the pixel axes are applied after rendering. ``np.asarray(frames)`` renders every
+    frame: fine for small sets, 12 GB for the gpu profile's, so index what you need.
+    """
+
+    dtype = np.dtype(np.uint8)
+
+    def __init__(self, pos: np.ndarray, size: int):
+        self.pos = pos
+        self.geo = Geometry(size)
+        self.background = background(self.geo)
+        self.shape = (*pos.shape[:-1], size, size, 3)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        key = key if isinstance(key, tuple) else (key,)
+        if any(k is None for k in key):
+            raise IndexError("RenderedFrames does not take np.newaxis; index first, then add axes")
+        if any(k is Ellipsis for k in key):
+            i = next(i for i, k in enumerate(key) if k is Ellipsis)
+            key = key[:i] + (slice(None),) * (self.ndim - len(key) + 1) + key[i + 1 :]
+        head, tail = key[:2], key[2:]
+        if tail and any(isinstance(k, (list, np.ndarray)) for k in head) and \
+                any(isinstance(k, (list, np.ndarray)) for k in tail):
+            raise IndexError("index arrays on both the episode/time axes and the pixel axes: index them in two steps")
+        pos = np.asarray(self.pos[head])  # (..., 2)
+        frames = render(pos.reshape(-1, 2), self.geo, self.background).reshape(*pos.shape[:-1], *self.shape[2:])
+        return frames[(slice(None),) * (pos.ndim - 1) + tail] if tail else frames
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        frames = self[:]
+        return frames if dtype is None else frames.astype(dtype)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __repr__(self) -> str:
+        return f"RenderedFrames(shape={self.shape}, dtype=uint8, rendered from positions)"
+
+
 @dataclass
 class Episodes:
     """A set of episodes: frames (N, T+1, H, W, 3) uint8, actions (N, T, 2), pos (N, T+1, 2), and
-    targets (N, T, 2), the heuristic's target at each step (it draws a new one on reaching it)."""
+    targets (N, T, 2), the heuristic's target at each step (it draws a new one on reaching it).
 
-    frames: np.ndarray
+    ``frames`` is usually a ``RenderedFrames`` (rendered from ``pos`` when indexed); any uint8 array
+    of that shape works too."""
+
+    frames: np.ndarray | RenderedFrames
     actions: np.ndarray
     pos: np.ndarray
     targets: np.ndarray
@@ -72,10 +138,8 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
     n, t_max = cfg.episodes, cfg.steps
     pos = np.empty((n, t_max + 1, 2), np.float32)
     actions = np.empty((n, t_max, 2), np.float32)
-    frames = np.empty((n, t_max + 1, cfg.size, cfg.size, 3), np.uint8)
     targets = np.empty((n, t_max, 2), np.float32)
     pos[:, 0] = world.pos
-    frames[:, 0] = world.render()
     for t in tqdm(range(t_max), desc=f"collect {n} {cfg.policy} episodes (env steps)", unit="step",
                   disable=not show_progress(progress)):
         if cfg.policy == "heuristic":
@@ -87,11 +151,10 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
         targets[:, t] = world.goal
         actions[:, t] = a
         pos[:, t + 1] = world.step(a)
-        frames[:, t + 1] = world.render()
         reached = world.success()
         if reached.any():
             world.goal[reached] = sample_free_positions(rng, int(reached.sum()), world.geo)
-    return Episodes(frames, actions, pos, targets)
+    return Episodes(RenderedFrames(pos, cfg.size), actions, pos, targets)
 
 
 def config_hash(cfg: DataConfig, seed: int) -> str:
@@ -102,34 +165,30 @@ def config_hash(cfg: DataConfig, seed: int) -> str:
 def load_or_collect(cfg: DataConfig, split: str = "train", progress: bool = True) -> Episodes:
     """Episodes for ``split`` ("train" uses cfg.seed, "eval" cfg.eval_seed), cached by config hash.
 
-    Files live in ``cache_dir()/data/<hash>/`` as .npy arrays (frames memory-mapped on load).
+    Files live in ``cache_dir()/data/<hash>/`` as .npy arrays: actions, positions and targets; the
+    frames are rendered from the positions when indexed. (Caches written before that also hold a
+    frames.npy, 1.2 GB for the cpu profile, which is no longer read; delete it to free the space.)
     """
     if split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     seed = cfg.seed if split == "train" else cfg.eval_seed
     folder = cache_dir() / "data" / config_hash(cfg, seed)
-    names = ("frames", "actions", "pos", "targets")
+    names = ("actions", "pos", "targets")
     if all((folder / f"{k}.npy").exists() for k in names):
         try:
-            arrays = {k: np.load(folder / f"{k}.npy", mmap_mode="r" if k == "frames" else None) for k in names}
-            return Episodes(**arrays)
+            arrays = {k: np.load(folder / f"{k}.npy") for k in names}
+            if arrays["pos"].shape == (cfg.episodes, cfg.steps + 1, 2):
+                return Episodes(RenderedFrames(arrays["pos"], cfg.size), **arrays)
         except (ValueError, OSError):
             pass  # a broken cache is simply rebuilt
     folder.mkdir(parents=True, exist_ok=True)
-    # Collect in chunks straight into a memory-mapped file, so a large data set (the gpu profile's
-    # 10,000 episodes are 12 GB of frames) never has to fit in RAM. Temp names until complete.
+    # Collect in chunks (the seeds of the chunks define the data set); temp names until complete.
     n = cfg.episodes
-    frames = np.lib.format.open_memmap(folder / "frames.tmp.npy", mode="w+", dtype=np.uint8,
-                                       shape=(n, cfg.steps + 1, cfg.size, cfg.size, 3))
     parts = []
     for lo in range(0, n, CHUNK):
         chunk = dataclasses.replace(cfg, episodes=min(CHUNK, n - lo))
-        part = collect(chunk, seed=seed if n <= CHUNK else [seed, lo], progress=progress)
-        frames[lo : lo + len(part)] = part.frames
-        parts.append(part)
-    frames.flush()
-    del frames
-    for k in names[1:]:
+        parts.append(collect(chunk, seed=seed if n <= CHUNK else [seed, lo], progress=progress))
+    for k in names:
         np.save(folder / f"{k}.tmp.npy", np.concatenate([getattr(p, k) for p in parts]))
     for k in names:
         (folder / f"{k}.tmp.npy").replace(folder / f"{k}.npy")

@@ -15,7 +15,9 @@ finite-loss check, the floats of the history) only every ``LOG_EVERY`` steps.
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,19 +108,22 @@ def frames_to_device(frames: torch.Tensor, device: torch.device) -> torch.Tensor
 
 
 class Prefetcher:
-    """Batches of clips prepared in a background thread while the current one trains.
+    """Batches of clips prepared in background threads while the current one trains.
 
     ``next()`` returns uint8 frames (B, T, H, W, 3), in pinned memory when ``pin``, and action blocks
     (B, T, A). Clip indices are drawn on the calling thread, in order, so the sampler's random
-    stream is the same as without prefetching; ``state()`` is the sampler state before the batch
-    that is prepared but not yet returned, which is what a checkpoint must store. ``part`` selects
-    this process's share of each batch (distributed training draws one batch for all ranks).
+    stream is the same as without prefetching; ``state()`` is the sampler state before the oldest
+    batch that is prepared but not yet returned, which is what a checkpoint must store. ``workers``
+    threads render ``workers`` batches ahead (a 512-frame batch is ~10 ms of one core).
+    ``part`` selects this process's share of each batch (distributed training draws one batch
+    for all ranks).
     """
 
-    def __init__(self, sampler: ClipSampler, batch: int, pin: bool = False, part: slice = slice(None)):
+    def __init__(self, sampler: ClipSampler, batch: int, pin: bool = False, workers: int = 1,
+                 part: slice = slice(None)):
         self.sampler, self.batch, self.pin, self.part = sampler, batch, pin, part
-        self.pool = ThreadPoolExecutor(max_workers=1)
-        self.pending = self._submit()
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+        self.queue = deque(self._submit() for _ in range(workers))
 
     def _submit(self):
         state = self.sampler.state()
@@ -131,12 +136,12 @@ class Prefetcher:
         return (frames.pin_memory(), actions.pin_memory()) if self.pin else (frames, actions)
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
-        _, future = self.pending
-        self.pending = self._submit()
+        _, future = self.queue.popleft()
+        self.queue.append(self._submit())
         return future.result()
 
     def state(self) -> dict:
-        return self.pending[0]
+        return self.queue[0][0]
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
@@ -222,7 +227,8 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         step, history = ckpt["step"], list(ckpt["history"])
 
     end = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    batches = Prefetcher(sampler, tc.batch, pin=dev.type == "cuda") if step < end else None
+    workers = min(3, max(1, (os.cpu_count() or 1) - 1)) if dev.type == "cuda" else 1  # the CPU trains itself
+    batches = Prefetcher(sampler, tc.batch, pin=dev.type == "cuda", workers=workers) if step < end else None
 
     def checkpoint() -> None:
         rng = {"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {}

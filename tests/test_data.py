@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from lewm_mini.config import DataConfig
-from lewm_mini.data import (ActionStats, ClipSampler, collect, config_hash, frames_to_tensor, heuristic_actions,
-                            load_or_collect)
-from lewm_mini.world import Geometry, in_wall, render
+from lewm_mini.data import (ActionStats, ClipSampler, RenderedFrames, collect, config_hash, frames_to_tensor,
+                            heuristic_actions, load_or_collect)
+from lewm_mini.world import BatchedTwoRoom, Geometry, in_wall, render
 
 CFG = DataConfig(episodes=12, steps=30)
 
@@ -65,9 +65,9 @@ def test_cache_reuses_and_rebuilds(tmp_path, monkeypatch):
     monkeypatch.setenv("LEWM_CACHE", str(tmp_path))
     a = load_or_collect(CFG, progress=False)
     folder = tmp_path / "data" / config_hash(CFG, CFG.seed)
-    assert (folder / "frames.npy").exists()
+    assert (folder / "pos.npy").exists() and not (folder / "frames.npy").exists()  # positions, not pixels
     b = load_or_collect(CFG, progress=False)
-    assert isinstance(b.frames, np.memmap) and (np.asarray(b.frames) == a.frames).all()
+    assert isinstance(b.frames, RenderedFrames) and (np.asarray(b.frames) == np.asarray(a.frames)).all()
     (folder / "actions.npy").write_bytes(b"garbage")  # a corrupt cache file is rebuilt
     c = load_or_collect(CFG, progress=False)
     assert (c.actions == a.actions).all()
@@ -110,14 +110,51 @@ def test_frames_to_tensor_rejects_bad_images(bad, exc, match):
         frames_to_tensor(bad, 64)
 
 
-def test_large_sets_are_collected_in_chunks_into_a_memmap(tmp_path, monkeypatch):
+def test_large_sets_are_collected_in_chunks(tmp_path, monkeypatch):
     import lewm_mini.data as data
 
     monkeypatch.setenv("LEWM_CACHE", str(tmp_path))
     monkeypatch.setattr(data, "CHUNK", 5)
     eps = load_or_collect(DataConfig(episodes=12, steps=10), progress=False)
-    assert isinstance(eps.frames, np.memmap) and eps.frames.shape == (12, 11, 64, 64, 3)
+    assert isinstance(eps.frames, RenderedFrames) and eps.frames.shape == (12, 11, 64, 64, 3)
     assert eps.actions.shape == (12, 10, 2) and eps.targets.shape == (12, 10, 2)
     for i in (0, 6, 11):  # every chunk's frames match its positions
         assert (render(eps.pos[i], Geometry(64)) == eps.frames[i]).all()
     assert not np.allclose(eps.pos[0], eps.pos[5])  # chunks use different seeds
+
+
+def test_rendered_frames_are_bit_identical_to_frames_rendered_while_collecting():
+    """What the cache held before (frames rendered by the world after every step) is what we render now."""
+    cfg = DataConfig(episodes=20, steps=30)
+    eps = collect(cfg, progress=False)
+    world = BatchedTwoRoom(cfg.episodes, cfg.size, seed=cfg.seed)  # replay the stored actions
+    stored = [world.render()]
+    for t in range(cfg.steps):
+        world.step(eps.actions[:, t])
+        stored.append(world.render())
+    stored = np.stack(stored, axis=1)  # (N, T + 1, H, W, 3), the former frames.npy
+    assert np.array_equal(world.pos, eps.pos[:, -1])
+    assert np.array_equal(np.asarray(eps.frames), stored)
+
+
+@pytest.mark.parametrize("key", [
+    3, -1, (2, 5), (slice(1, 4), slice(None, None, 5)), (np.array([0, 4, 4]), np.array([1, 2, 30])),
+    (np.array([[1], [2]]), np.array([[0, 5, 10]])), (Ellipsis, 0), (1, 2, slice(3, 9), 7), np.arange(20) % 3 == 0,
+])
+def test_rendered_frames_index_like_the_array(key):
+    eps = collect(DataConfig(episodes=20, steps=30), progress=False)
+    full = np.asarray(eps.frames)
+    assert eps.frames.shape == full.shape and eps.frames.dtype == full.dtype and len(eps.frames) == len(full)
+    assert eps.frames.nbytes == full.nbytes
+    got = eps.frames[key]
+    assert got.dtype == np.uint8 and np.array_equal(got, full[key])
+
+
+def test_caches_with_a_frames_file_still_load(tmp_path, monkeypatch):
+    """Caches written before frames were rendered on demand hold a frames.npy: it is ignored, not needed."""
+    monkeypatch.setenv("LEWM_CACHE", str(tmp_path))
+    a = load_or_collect(CFG, progress=False)
+    folder = tmp_path / "data" / config_hash(CFG, CFG.seed)
+    np.save(folder / "frames.npy", np.asarray(a.frames))
+    b = load_or_collect(CFG, progress=False)
+    assert np.array_equal(b.pos, a.pos) and np.array_equal(b.frames[:, ::7], np.load(folder / "frames.npy")[:, ::7])

@@ -141,9 +141,9 @@ def test_prefetcher_draws_the_same_clips_and_checkpoints_the_right_state():
 
     eps = collect(DataConfig(episodes=6, steps=30), progress=False)
     plain, ahead = (ClipSampler(eps, 3, 5, seed=1) for _ in range(2))
-    batches = Prefetcher(ahead, 4)
+    batches = Prefetcher(ahead, 4, workers=2)
     try:
-        for _ in range(3):
+        for _ in range(4):
             state = plain.state()
             frames, actions = plain.sample(4)
             assert batches.state() == state  # what a checkpoint taken now must store
