@@ -78,27 +78,29 @@ check_cem_update(cem_update)
 # %% [markdown]
 # Use it: CEM with your update on three toy problems at once, where the cost is the squared distance
 # of a 1-block, 2-number "plan" to a hidden target. The samples of a few iterations: the search
-# narrows onto each target. (Prints a note until written.)
+# narrows onto each target (black crosses). (Prints a note until written.)
 
 # %%
 try:
     g = torch.Generator().manual_seed(0)
     targets = torch.tensor([[1.5, -1.0], [-2.0, 2.0], [0.5, 0.5]])[:, None]  # (P, H=1, A=2)
     mean, std = torch.zeros(3, 1, 2), torch.full((3, 1, 2), 2.0)
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3), sharex=True, sharey=True)
-    for it in range(8):
+    shown = (0, 1, 2, 4)
+    fig, axes = plt.subplots(1, len(shown), figsize=(12, 3), sharex=True, sharey=True)
+    for it in range(shown[-1] + 1):
         cand = mean[:, None] + std[:, None] * torch.randn(3, 60, 1, 2, generator=g)  # (P, N, H, A)
         costs = ((cand - targets[:, None]) ** 2).sum((-1, -2))
-        if it in (0, 1, 3, 7):
-            ax = axes[[0, 1, 3, 7].index(it)]
+        if it in shown:
+            ax = axes[shown.index(it)]
             for p in range(3):
                 ax.scatter(cand[p, :, 0, 0], cand[p, :, 0, 1], s=6, alpha=0.5)
                 ax.scatter(*targets[p, 0], marker="x", color="k")
-            ax.set_title(f"iteration {it}")
-        mean, std = cem_update(mean, std, cand, costs, 6)
+            ax.set_title(f"iteration {it + 1}"), ax.set_xlabel("plan number 1")
+        mean, std = cem_update(mean, std, cand, costs, 12)
+    axes[0].set_ylabel("plan number 2")
     plt.tight_layout()
     plt.show()
-    print("final means:", mean[:, 0].numpy().round(2).tolist(), " targets:", targets[:, 0].numpy().tolist())
+    print("final means:", [[round(float(v), 2) for v in m] for m in mean[:, 0]], " targets:", targets[:, 0].tolist())
 except NotImplementedError as err:
     print(f"(write {err} first)")
 
