@@ -99,6 +99,18 @@ def amp_dtype(device: torch.device) -> torch.dtype | None:
     return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
 
 
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """AdamW groups: weight decay on weight matrices and convolution kernels only, as released.
+
+    Biases, norm weights, positional embeddings and the CLS token are not decayed.
+    """
+    decay, rest = [], []
+    for name, p in model.named_parameters():
+        embedding = name.rsplit(".", 1)[-1] in ("pos", "cls")
+        (decay if p.ndim >= 2 and not embedding else rest).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
+
 def frames_to_device(frames: torch.Tensor, device: torch.device) -> torch.Tensor:
     """uint8 frames (..., H, W, 3) -> float (..., 3, H, W) in [0, 1] on ``device``.
 
@@ -202,15 +214,17 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     if show_progress(progress):
         sizes = ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in parameter_table(model).items())
         print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}" + (f", {amp}".replace("torch.", "") if amp else ""))
-    opt = torch.optim.AdamW(model.parameters(), lr=tc.lr, weight_decay=tc.weight_decay,
-                            fused=True if dev.type == "cuda" else None)
+    ckpt = load_checkpoint(path, dev) if resume and path.exists() else None
+    # Runs begun before biases and norms were spared weight decay (one parameter group) go on as they began.
+    legacy = ckpt is not None and len(ckpt["optimizer"]["param_groups"]) == 1
+    params = model.parameters() if legacy else param_groups(model, tc.weight_decay)
+    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay, fused=True if dev.type == "cuda" else None)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tc.warmup, tc.steps))
     scaler = torch.amp.GradScaler(dev.type, enabled=amp == torch.float16)
     sig_gen = torch.Generator(device=dev).manual_seed(tc.seed + 1)
     step, history = 0, []
 
-    if resume and path.exists():
-        ckpt = load_checkpoint(path, dev)
+    if ckpt is not None:
         if Config.from_dict(ckpt["config"]).run_identity() != cfg.run_identity():
             raise ValueError(f"{path} was trained with another configuration; use a new --out folder")
         model.load_state_dict(ckpt["model"])

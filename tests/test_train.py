@@ -169,3 +169,34 @@ def test_sigreg_stays_float32_under_mixed_precision():
         mixed = SIGReg(num_proj=32)(z.bfloat16(), generator=torch.Generator().manual_seed(0))
     assert mixed.dtype == torch.float32
     torch.testing.assert_close(mixed, exact, rtol=0.05, atol=0.05)  # only the bf16 rounding of z differs
+
+
+def test_weight_decay_on_weight_matrices_only():
+    from lewm_mini.jepa import LeWM
+    from lewm_mini.train import param_groups
+
+    cfg = get_config("gpu")
+    model = LeWM(cfg.model, num_proj=8)
+    decay, rest = param_groups(model, 1e-3)
+    assert decay["weight_decay"] == 1e-3 and rest["weight_decay"] == 0.0
+    names = {id(p): n for n, p in model.named_parameters()}
+    decayed = {names[id(p)] for p in decay["params"]}
+    assert "encoder.patchify.weight" in decayed and "predictor.blocks.0.attn.qkv.weight" in decayed
+    assert not any(n.endswith(".bias") or "norm" in n or n.endswith((".pos", ".cls")) for n in decayed)
+    assert "projector.net.1.weight" not in decayed  # BatchNorm's scale
+    assert len(decay["params"]) + len(rest["params"]) == len(list(model.parameters()))
+
+
+def test_runs_begun_with_one_parameter_group_resume_as_they_began(tmp_path, monkeypatch):
+    """Checkpoints written before weight decay spared biases and norms hold one AdamW group."""
+    import lewm_mini.train as train_module
+
+    cfg = ci_cfg(steps=8, checkpoint_every=4, eval_every=0)
+    monkeypatch.setattr(train_module, "param_groups", lambda model, wd: list(model.parameters()))
+    old_full = train(cfg, tmp_path / "full", progress=False)
+    train(cfg, tmp_path / "part", progress=False, stop_after=4)
+    monkeypatch.undo()
+    resumed = train(cfg, tmp_path / "part", progress=False)
+    assert resumed.history == old_full.history
+    assert len(load_checkpoint(resumed.checkpoint)["optimizer"]["param_groups"]) == 1
+    assert len(load_checkpoint(train(cfg, tmp_path / "new", progress=False).checkpoint)["optimizer"]["param_groups"]) == 2
