@@ -189,7 +189,7 @@ plt.show()
 #
 # The block, in words (you write it in **Exercise 3.3**; here we use `lewm_mini.predictor.AdaLNBlock`):
 # - two LayerNorms *without* their own scale and shift (`elementwise_affine=False`: AdaLN provides them),
-#   the causal attention of section 2, and an MLP (Linear, GELU, Linear, four times wider inside);
+#   the causal attention of section 2, and an MLP (Linear, GELU, Linear; `pred_mlp` numbers wide inside);
 # - the modulation `ada`: a SiLU, then one Linear from the width to 6 x the width, **initialised to
 #   zero**; its output is cut into shift, scale, gate for the attention and shift, scale, gate for the MLP;
 # - forward: attention on the modulated norm of x, gated and added to x; then the MLP the same way.

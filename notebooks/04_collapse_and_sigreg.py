@@ -181,6 +181,9 @@ print(f"{'':22s}{'total variance':>16s}{'effective rank':>16s}{'SIGReg (B=128)':
 for name, s in stats.items():
     print(f"{name:22s}{s['total variance']:16.4f}{s['effective rank']:16.1f}{s['SIGReg (B=128)']:16.2f}"
           f"{s['probe r']:10.3f}")
+for name, r in runs.items():  # how large is the predictor's error compared with the spread of the latents?
+    print(f"{name:22s} last prediction loss / variance per latent dimension = "
+          f"{r.history[-1]['pred'] / (stats[name]['total variance'] / D):.3f}")
 
 # %%
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.4))
@@ -213,8 +216,14 @@ plt.show()
 #   unstructured noise spread over many directions, so its effective rank is *not* small (in the
 #   cpu-profile run that wrote this text: 30.3 collapsed, 30.2 with SIGReg, out of 64; total variance
 #   0.008 against 61.9). A scale-free diagnostic alone can miss complete collapse: look at the scale too.
-# - **Principal components coloured by the agent's x position:** the SIGReg latents are organised by
-#   where the agent is; the collapsed ones are not (and live on a scale thousands of times smaller).
+# - **Principal components coloured by the agent's x position:** compare how the colours are arranged
+#   in the two clouds, and the axes: the collapsed cloud lives on a scale thousands of times smaller.
+# - **Probe r and the last line of numbers.** Collapse does not mean the encoder became constant: on the
+#   stored cpu-profile run a linear probe on the standardised latents still found the agent's position
+#   in the collapsed latents (r 0.872, against 0.816 with SIGReg after this short training). What
+#   collapse destroys is the model: the predictor's error was about as large as the whole spread of the
+#   collapsed latents (ratio 1.05), against 3% of it with SIGReg (0.034). A planner comparing predicted
+#   latents would be comparing noise.
 #
 # The other failure, **dimensional collapse**, keeps a non-zero spread but squeezes it into a few
 # directions: then the effective rank falls towards 1. You will produce it in the lab (section 4).
@@ -503,8 +512,8 @@ print("expected: about 1.06, about 14, and 0.402 x 128 = 51.5 (17 knots)")
 # ## 4. The collapse lab
 #
 # Now train the same small model with each regulariser and a few strengths λ, and compare the held-out
-# latents: effective rank, total variance, and histograms of projections on random directions against
-# N(0, 1). Each lab run is short (a few seconds to a few tens of seconds); all of them are computed
+# latents: effective rank, total variance, a probe of the agent's position, and histograms of
+# projections on random directions against N(0, 1). Each lab run is short (a few seconds to a few tens of seconds); all of them are computed
 # once here and cached, so the widget below is instant.
 #
 # | choice | loss |
@@ -580,9 +589,11 @@ else:
         print(f"{reg:22s} λ={lam:<5} {time.perf_counter() - t:5.1f} s  pred loss {last_loss:.5f}")
     lab_path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(lab, lab_path)
-print(f"{'run':32s}{'effective rank':>15s}{'total variance':>16s}{'probe r':>10s}")
+print(f"{'run':32s}{'effective rank':>15s}{'total variance':>16s}{'probe r':>10s}{'pred / spread':>15s}")
 for (reg, lam), r in lab.items():
-    print(f"{reg + (f' λ={lam}' if lam else ''):32s}{r['erank']:15.1f}{r['total_var']:16.4f}{r['probe_r']:10.3f}")
+    rel = np.mean(r["losses"][-5:]) / (r["total_var"] / D)  # prediction error per dimension / variance per dimension
+    print(f"{reg + (f' λ={lam}' if lam else ''):32s}{r['erank']:15.1f}{r['total_var']:16.4f}{r['probe_r']:10.3f}"
+          f"{rel:15.3f}")
 
 # %% [markdown]
 # First the static figure, with the default (SIGReg, λ = 0.09): the latents projected on three random
@@ -672,19 +683,32 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What the lab shows. The cpu-profile run that wrote this text measured (effective rank of 64, total
-# variance; N(0, I) gives about 63 and 64):
+# What the lab shows. Shape and size are not the whole story, so the table has two more columns: the
+# **probe r** (a linear probe of the agent's position on the standardised latents: how much of the state
+# they carry, whatever their scale) and **pred / spread**, the prediction loss at the end of training
+# divided by the variance of one latent dimension (how large the predictor's error is compared with the
+# latents themselves; 1 means its predictions are no better than the spread). The stored cpu-profile run
+# behind this text measured (N(0, I) gives an effective rank of about 63 and a total variance of 64):
 #
-# | run | effective rank | total variance |
-# |---|---|---|
-# | none | 31.1 | 0.001 |
-# | SIGReg λ = 0.01 / 0.09 / 0.5 | 4.0 / 13.2 / 27.0 | 3.7 / 52.9 / 55.9 |
-# | VICReg λ = 0.01 / 0.09 / 0.5 | 6.2 / 28.1 / 44.6 | 2.4 / 62.7 / 62.1 |
-# | VICReg, variance only (λ = 0.09) | 4.4 | 70.3 |
-# | EMA + stop-grad (τ = 0.99) | 25.6 | 36.8 |
+# | run | effective rank | total variance | probe r | pred / spread |
+# |---|---|---|---|---|
+# | none | 31.1 | 0.001 | 0.805 | 80.6 |
+# | SIGReg λ = 0.01 / 0.09 / 0.5 | 4.0 / 13.2 / 27.0 | 3.7 / 52.9 / 55.9 | 0.938 / 0.957 / 0.857 | 0.43 / 0.069 / 0.19 |
+# | VICReg λ = 0.01 / 0.09 / 0.5 | 6.2 / 28.1 / 44.6 | 2.4 / 62.7 / 62.1 | 0.956 / 0.841 / 0.732 | 0.55 / 0.14 / 0.62 |
+# | VICReg, variance only (λ = 0.09) | 4.4 | 70.3 | 0.930 | 0.058 |
+# | EMA + stop-grad (τ = 0.99) | 25.6 | 36.8 | 0.817 | 0.21 |
 #
 # - **none**: complete collapse; the total variance is four to five orders of magnitude below the
-#   others and every histogram is a single spike, while the effective rank looks "healthy".
+#   others and every histogram is a single spike, while the effective rank looks "healthy". The encoder
+#   is not constant, though: standardised, its tiny latents still locate the agent (r 0.805). What is
+#   lost is that the predictor's error is 80 times the latents' spread: its predictions say nothing.
+# - **SIGReg against VICReg, fairly.** By effective rank SIGReg at the released λ = 0.09 looks weaker
+#   than VICReg at the same λ (13.2 against 28.1). By what a world model needs it is the better of the
+#   two in this short run: its latents carry the agent's position best of all runs (r 0.957 against
+#   0.841; VICReg at λ = 0.01 comes close with 0.956) and its predictor's error is the smaller fraction
+#   of their spread (0.069 against 0.14). The effective rank measures how evenly the spread is shared
+#   among directions, not whether the directions are about the state; a likely reading is that VICReg's
+#   decorrelation term spreads variance over many directions, some of them not about the agent.
 # - **SIGReg**: λ = 0.01 is too weak in a short run: the spread survives only in a few directions
 #   (dimensional collapse, effective rank 4). From the released 0.09 upwards the histograms approach the
 #   N(0, 1) curve and the rank grows with λ.
@@ -695,8 +719,9 @@ plt.show()
 #   out in this short run. Nothing in its loss forbids collapse, though: whether it holds depends on τ,
 #   the learning rates and the run length (the knobs of section 2).
 #
-# These runs are short (a few dozen steps): they show which way each knob pushes, not which method plans
-# best.
+# These runs are short (80 steps of 32 clips in the cpu profile): they show which way each knob pushes,
+# not which method plans best. Judge a regulariser by several measures at once, as here; chapter 05
+# trains the full model and chapter 06 measures what matters in the end, planning success.
 #
 # **Think.** λ trades prediction accuracy against the Gaussian shape (the paper's ablation: PushT
 # success stays above 80% for λ in [0.01, 0.2] and drops sharply at 0.5). What does a too large λ do to
