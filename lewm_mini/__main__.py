@@ -2,6 +2,7 @@
 
     python -m lewm_mini run                       # data, training (auto profile), both protocols, table, picture
     python -m lewm_mini train --profile cpu --out runs/cpu
+    torchrun --nproc_per_node=4 -m lewm_mini train --profile gpu --out runs/gpu   # 4 GPUs, DDP
     python -m lewm_mini evaluate --checkpoint runs/cpu/checkpoint.pt --episodes 50 --seed 0 --protocol paper --json
     python -m lewm_mini check exercises/03_predictor_exercises.ipynb   # your answers, every checker strict
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 import torch
 
 from .config import PROFILES, PlanConfig, get_config
+from .distributed import process_group, rank
 from .evaluate import PLANNERS, PROTOCOLS, Planner, evaluate, summary
 from .train import CHECKPOINT, load_model, train
 
@@ -89,7 +91,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = get_config(args.profile)
     if args.steps is not None:
         cfg.train.steps = args.steps
-    result = train(cfg, args.out, device=args.device, resume=not args.fresh)
+    with process_group():  # under torchrun: DistributedDataParallel, one process per GPU (gloo on CPUs)
+        result = train(cfg, args.out, device=args.device, resume=not args.fresh)
+        main_process = rank() == 0
+    if not main_process:
+        return 0
     last = result.history[-1] if result.history else {}
     print(f"trained {cfg.profile} profile: {len(result.history)} steps in {result.seconds:.0f} s, "
           f"pred {last.get('pred', float('nan')):.4f}, sigreg {last.get('sigreg', float('nan')):.3f}", file=sys.stderr)

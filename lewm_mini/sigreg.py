@@ -9,11 +9,19 @@ function phi_hat(t) = mean_b exp(i t x_b) with the Gaussian's exp(-t^2 / 2), int
 with weight exp(-t^2 / 2); the integrand is even in t, so we integrate over [0, 3] and double.
 
 Sanity values for D = 192: N(0, I) data gives ~1.06, collapsed (all-zero) data ~0.40 * B.
+
+Under data parallelism (several processes, each with a share of the batch) SIGReg must still test
+the whole batch: in training mode, inside a torch.distributed group of more than one process, the
+empirical characteristic function is averaged over all processes with a differentiable all-reduce
+(as in LeJEPA's reference; LeWM's released code regularises each share alone, which its authors
+report hurts planning).
 """
 
 from __future__ import annotations
 
 import torch
+import torch.distributed as dist
+import torch.distributed.nn.functional as dist_fn
 from torch import nn
 
 
@@ -23,6 +31,17 @@ class SIGReg(nn.Module):
     The statistic is computed per time step over the batch B, then averaged over time steps and
     the ``num_proj`` random directions, which are drawn afresh at each call (pass a
     ``torch.Generator`` for reproducible directions).
+
+    Distributed (training mode, torch.distributed initialised, W > 1 processes, each passing its
+    own share z_r of shape (T, B_r, D), all B_r equal): every process uses the same directions
+    (from its generator, which must be seeded alike on every process, or broadcast from rank 0
+    when no generator is given), the means of cos and sin are averaged over the W processes, and
+    the batch factor is W * B_r. Then the value on every process equals the single-process value
+    on the concatenated batch, and the gradient with respect to z_r is **W times** the matching
+    slice of the single-process gradient: the all-reduce's backward sums the W processes' equal
+    upstream gradients. DistributedDataParallel divides parameter gradients by W, so the parameter
+    gradients equal the single-process ones. In eval mode the statistic is local (no collective),
+    so one process can evaluate alone.
     """
 
     def __init__(self, num_proj: int = 1024, knots: int = 17, t_max: float = 3.0):
@@ -45,14 +64,25 @@ class SIGReg(nn.Module):
         with torch.autocast(z.device.type, enabled=False):  # cos/sin of t * x need float32, also under bf16/fp16
             return self.statistic(z.float(), generator)
 
+    def world_size(self) -> int:
+        """Processes sharing the batch: more than 1 only in training mode inside a torch.distributed group."""
+        return dist.get_world_size() if self.training and dist.is_available() and dist.is_initialized() else 1
+
     def statistic(self, z: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         batch, dim = z.shape[1], z.shape[2]
+        world = self.world_size()
         u = torch.randn(dim, self.num_proj, generator=generator, device=z.device if generator is None else generator.device)
         u = (u / u.norm(dim=0, keepdim=True)).to(device=z.device, dtype=z.dtype)
+        if world > 1 and generator is None:
+            dist.broadcast(u, src=0)  # one set of directions for all processes
         x = z @ u  # (T, B, M) projections
         tx = x.unsqueeze(-1) * self.t.to(z.dtype)  # (T, B, M, K)
         cos_mean = torch.cos(tx).mean(dim=1)  # (T, M, K) empirical characteristic function
         sin_mean = torch.sin(tx).mean(dim=1)
+        if world > 1:  # the whole batch's characteristic function: the average of the equal-sized shares'
+            both = dist_fn.all_reduce(torch.stack([cos_mean, sin_mean])) / world
+            cos_mean, sin_mean = both[0], both[1]
+            batch = batch * world
         err = (cos_mean - self.gauss_cf) ** 2 + sin_mean**2
         statistic = (err @ self.weights.to(z.dtype)) * batch  # (T, M) Epps-Pulley
         return statistic.mean()

@@ -25,8 +25,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
+from . import distributed
 from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress
 from .data import ActionStats, ClipSampler, held_out_episodes, load_or_collect
 from .jepa import LeWM, parameter_table
@@ -77,6 +79,19 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # one {"step", "loss", "pred", "sigreg"} per step,
     # plus {"val_pred", "val_sigreg", "rank", "probe_r"} every eval_every steps (see HeldOut)
     seconds: float = 0.0
+
+
+class TrainingLoss(nn.Module):
+    """LeWM's training loss as a module call, so DistributedDataParallel can wrap it (it syncs the
+    gradients of what ``forward`` computes)."""
+
+    def __init__(self, model: LeWM, lam: float):
+        super().__init__()
+        self.model, self.lam = model, lam
+
+    def forward(self, frames: torch.Tensor, actions: torch.Tensor,
+                generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        return self.model.loss(frames, actions, lam=self.lam, generator=generator)
 
 
 def lr_lambda(warmup: int, total: int):
@@ -200,20 +215,36 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     ``sync_every``: steps between host syncs (finite-loss check, history); default 1 on the CPU,
     ``LOG_EVERY`` on a GPU. Checkpoints are only written after a check, so the last checkpoint is
     always good.
+
+    Inside a torch.distributed group (``torchrun``, see ``lewm_mini.distributed``) each process
+    trains on its share of every batch of ``cfg.train.batch`` clips with DistributedDataParallel;
+    rank 0 writes the checkpoints, and the history holds the loss terms averaged over processes.
     """
     set_cpu_threads()
+    distributed.share_cpu_cores()
+    world, rank = distributed.world_size(), distributed.rank()
     dev = pick_device(device)
+    if world > 1 and dev.type == "cuda":
+        dev = torch.device("cuda", torch.cuda.current_device())  # one GPU per process
     out = Path(out_dir)
     path = out / CHECKPOINT
     tc = cfg.train
+    if tc.batch % world:
+        raise ValueError(f"batch {tc.batch} does not split evenly over {world} processes")
     seed_everything(tc.seed)
-    episodes = load_or_collect(cfg.data, "train", progress=progress)
+    with distributed.main_first():  # rank 0 collects and caches the data, the others then load it
+        episodes = load_or_collect(cfg.data, "train", progress=progress and rank == 0)
     sampler = ClipSampler(episodes, cfg.model.history, cfg.model.frameskip, seed=tc.seed)
     model = LeWM(cfg.model, num_proj=tc.num_proj).to(dev)
+    if world > 1 and dev.type == "cuda":
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # batch statistics over all processes
+    if rank:
+        torch.manual_seed(tc.seed + rank)  # same initial weights, different dropout on each process
     amp = amp_dtype(dev)
-    if show_progress(progress):
+    if show_progress(progress) and rank == 0:
         sizes = ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in parameter_table(model).items())
-        print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}" + (f", {amp}".replace("torch.", "") if amp else ""))
+        print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}" + (f", {amp}".replace("torch.", "") if amp else "")
+              + (f"; {world} processes (DDP)" if world > 1 else ""))
     ckpt = load_checkpoint(path, dev) if resume and path.exists() else None
     # Runs begun before biases and norms were spared weight decay (one parameter group) go on as they began.
     legacy = ckpt is not None and len(ckpt["optimizer"]["param_groups"]) == 1
@@ -232,35 +263,46 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         sched.load_state_dict(ckpt["scheduler"])
         if ckpt.get("grad_scaler"):
             scaler.load_state_dict(ckpt["grad_scaler"])
-        torch.set_rng_state(ckpt["torch_rng"].cpu())
-        if dev.type == "cuda" and "cuda_rng" in ckpt:
-            torch.cuda.set_rng_state(ckpt["cuda_rng"].cpu(), dev)
+        ranks = ckpt.get("rank_rng", [ckpt])  # exact resume needs the same number of processes
+        rng = ranks[rank] if len(ranks) == world else ckpt
+        torch.set_rng_state(rng["torch_rng"].cpu())
+        if dev.type == "cuda" and "cuda_rng" in rng:
+            torch.cuda.set_rng_state(rng["cuda_rng"].cpu(), dev)
         sig_gen.set_state(ckpt["sigreg_rng"].to(sig_gen.get_state().device))
         sampler.set_state(ckpt["sampler_rng"])
         sampler.stats = ActionStats.from_dict(ckpt["action_stats"])
         step, history = ckpt["step"], list(ckpt["history"])
 
+    loss_fn = TrainingLoss(model, tc.lam)
+    if world > 1:  # after loading: DDP starts every process from rank 0's weights
+        loss_fn = DistributedDataParallel(loss_fn, device_ids=[dev.index] if dev.type == "cuda" else None)
     end = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    workers = min(3, max(1, (os.cpu_count() or 1) - 1)) if dev.type == "cuda" else 1  # the CPU trains itself
-    batches = Prefetcher(sampler, tc.batch, pin=dev.type == "cuda", workers=workers) if step < end else None
+    workers = min(3, max(1, (os.cpu_count() or 1) // world - 1)) if dev.type == "cuda" else 1  # the CPU trains itself
+    share = slice(rank * tc.batch // world, (rank + 1) * tc.batch // world)  # this process's clips of each batch
+    batches = Prefetcher(sampler, tc.batch, pin=dev.type == "cuda", workers=workers, part=share) if step < end else None
+    saved = ckpt is not None
 
     def checkpoint() -> None:
-        rng = {"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {}
-        save_checkpoint(
-            path, model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
-            grad_scaler=scaler.state_dict(), step=step, config=cfg.to_dict(), action_stats=sampler.stats.to_dict(),
-            history=history, torch_rng=torch.get_rng_state(), sigreg_rng=sig_gen.get_state(),
-            sampler_rng=batches.state() if batches else sampler.state(), **rng,
-        )
+        nonlocal saved
+        rng = {"torch_rng": torch.get_rng_state()} | ({"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {})
+        ranks = {"rank_rng": distributed.gather(rng)} if world > 1 else {}  # every process's dropout stream
+        if rank == 0:
+            save_checkpoint(
+                path, model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+                grad_scaler=scaler.state_dict(), step=step, config=cfg.to_dict(), action_stats=sampler.stats.to_dict(),
+                history=history, sigreg_rng=sig_gen.get_state(), sampler_rng=batches.state() if batches else sampler.state(),
+                **rng, **ranks,
+            )
+        saved = True
 
-    held_out = HeldOut(cfg, sampler.stats, seed=tc.seed) if tc.eval_every else None
+    held_out = HeldOut(cfg, sampler.stats, seed=tc.seed) if tc.eval_every and rank == 0 else None
     sync_every = sync_every or (LOG_EVERY if dev.type == "cuda" else 1)
     pending: list[tuple[int, torch.Tensor]] = []  # (step, loss terms) still on the device
     names: tuple[str, ...] = ()
 
     def sync(now: int) -> None:
         """One host sync: bring the pending loss terms over, stop on a non-finite loss, log them."""
-        values = torch.stack([v for _, v in pending]).cpu()  # (n, terms)
+        values = distributed.mean_over_ranks(torch.stack([v for _, v in pending])).cpu()  # (n, terms)
         for (s, _), v in zip(pending, values.tolist()):
             if not math.isfinite(v[0]):
                 when = ("stopped without updating" if s == now else
@@ -273,20 +315,20 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
             history.append({"step": s + 1} | dict(zip(names, v)))
         pending.clear()
 
-    model.train()
+    loss_fn.train()
     t0 = time.perf_counter()
-    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not show_progress(progress) or step >= end,
+    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not show_progress(progress) or step >= end or rank > 0,
                initial=step, total=end)
     try:
         while step < end:
             frames, actions = batches.next()
             frames, actions = frames_to_device(frames, dev), actions.to(dev, non_blocking=True)
             with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-                out = model.loss(frames, actions, lam=tc.lam, generator=sig_gen)
+                out = loss_fn(frames, actions, generator=sig_gen)
             names = tuple(out)
             pending.append((step, torch.stack([v.detach().float() for v in out.values()])))
             done = step + 1
-            evaluate_now = held_out is not None and (done % tc.eval_every == 0 or done == tc.steps)
+            evaluate_now = tc.eval_every > 0 and (done % tc.eval_every == 0 or done == tc.steps)
             check = (done % sync_every == 0 or done % tc.checkpoint_every == 0 or done == end or evaluate_now)
             if check:
                 sync(step)  # raises before this step's update if a loss is not finite
@@ -299,7 +341,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
             sched.step()
             step = done
             if check:
-                if evaluate_now:
+                if evaluate_now and held_out is not None:
                     history[-1] |= held_out(model)
                 bar.update(step - bar.n)
                 bar.set_postfix(pred=f"{history[-1]['pred']:.4f}", sigreg=f"{history[-1]['sigreg']:.2f}")
@@ -309,7 +351,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         if batches:
             batches.close()
     bar.close()
-    if not path.exists():
+    if not saved:
         checkpoint()
     return TrainResult(model.eval(), sampler.stats, path, history, time.perf_counter() - t0)
 
