@@ -42,9 +42,9 @@
 #
 # **Time:** reading about 45 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 5.2 min on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, machine busy: load 16.7); ci profile 21 s (machine busy:
-# load 18.0).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 110 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, machine busy: load 10.0); ci profile 27 s (machine busy:
+# load 9.1).
 
 # %%
 import subprocess, sys
@@ -82,7 +82,7 @@ from torch import nn
 from lewm_mini.data import held_out_episodes
 from lewm_mini.jepa import LeWM
 from lewm_mini.notebook import cached_run, expect
-from lewm_mini.probe import fit_linear_probe, apply_probe, pearson_r, rmse
+from lewm_mini.probe import apply_probe, fit_linear_probe, pearson_r, rmse, single_thread
 from lewm_mini.surprise import (KINDS, encode_frames, frame_difference, roc_auc, roc_curve, surprise,
                                 velocity_cosines, voe_episodes)
 from lewm_mini.world import Geometry, background
@@ -189,9 +189,10 @@ def fit_mlp(z: torch.Tensor, y: torch.Tensor, steps: int, hidden: int = 64, lr: 
     opt = torch.optim.AdamW(probe.net.parameters(), lr=lr, weight_decay=1e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     x, target = (z - probe.z_mean) / probe.z_std, (y - probe.y_mean) / probe.y_std
-    for _ in range(steps):
-        loss = (probe.net(x) - target).pow(2).mean()
-        opt.zero_grad(), loss.backward(), opt.step(), sched.step()
+    with single_thread():  # tiny matrices: one CPU thread is faster
+        for _ in range(steps):
+            loss = (probe.net(x) - target).pow(2).mean()
+            opt.zero_grad(), loss.backward(), opt.step(), sched.step()
     return probe.eval()
 
 # %% [markdown]
@@ -580,6 +581,8 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 
 # %% [markdown]
 # ## Summary
+#
+# What the stored cpu-profile run shows (under the ci profile the model is too briefly trained to show it):
 #
 # - **Probes.** The agent's position can be read off a frozen latent of a held-out frame by a linear
 #   map, close to the paper's r = 0.996, and better still by a small MLP; an untrained encoder's
