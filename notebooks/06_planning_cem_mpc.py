@@ -56,6 +56,19 @@ if "google.colab" in sys.modules:  # installs lewm_mini only: Colab's CUDA torch
 from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
+# %% [markdown]
+# Where this chapter sits in LeWorldModel: it uses the trained encoder and predictor to build the
+# planner, which searches action blocks whose imagined last latent is closest to the goal's latent
+# (highlighted).
+
+# %%
+import matplotlib.pyplot as plt
+
+from lewm_mini.viz import pipeline_figure
+
+pipeline_figure(["predictor", "predicted", "planner"])
+plt.show()
+
 # %%
 import dataclasses
 import time
@@ -622,7 +635,7 @@ plt.show()
 #
 # Pick a start and a goal, plan once, and compare what the model imagined with what happened. We
 # cannot draw an imagined latent directly (there is no decoder), so the top row shows the grid frame
-# whose latent is **nearest** to each imagined latent, and the probed position as a dot. First a
+# whose latent is **nearest** to each imagined latent, with its position as a dot. First a
 # static figure with the default values, then the widget.
 
 # %%
