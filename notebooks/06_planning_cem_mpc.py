@@ -677,7 +677,7 @@ def draw_playground(res: dict, step: int | None = None) -> None:
     m.plot(res["real_path"][:, 0], res["real_path"][:, 1], color="tab:blue", label="real")
     m.plot(res["imag_xy"][:, 0], res["imag_xy"][:, 1], "o--", ms=3, color="tab:orange", label="imagined")
     m.add_patch(plt.Circle(tuple(res["goal"]), geo.success_radius, fill=False, color="tab:green", lw=2))
-    m.set_xticks([]), m.set_yticks([]), m.legend(fontsize=7, loc="lower right")
+    m.set_xticks([]), m.set_yticks([]), m.legend(fontsize=7, loc="best")
     m.set_title(f"final distance {res['final_distance']:.1f} px", fontsize=9)
     for j, k in enumerate(steps):
         for row, key, name in ((0, "imag_frames", "imagined"), (1, "real_frames", "real")):
