@@ -275,3 +275,9 @@ def test_a_check_cell_shows_its_message_only():
     passed, failed = run_check("x", lambda: None, strict=False), run_check("y", lambda: 1 / 0, strict=False)
     assert isinstance(passed, Verdict) and passed and not failed and passed == True  # noqa: E712
     assert hasattr(passed, "_ipython_display_"), "IPython would echo True/False after the message"
+
+
+def test_the_gpu_chapter_opens_on_a_colab_gpu_runtime():
+    """Colab reads the runtime type from the notebook's metadata; the .py header carries it."""
+    nb = json.loads((ROOT / "notebooks" / "09_capstone_one_gpu.ipynb").read_text())
+    assert nb["metadata"]["accelerator"] == "GPU" and nb["metadata"]["colab"]["gpuType"]

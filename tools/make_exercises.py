@@ -37,8 +37,16 @@ BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 # Pairing, and no jupytext version in the .py header: opening and saving in JupyterLab leaves both files unchanged.
 JUPYTEXT = {"formats": "ipynb,py:percent", "notebook_metadata_filter": "-jupytext.text_representation.jupytext_version"}
+COLAB_METADATA = ("accelerator", "colab")  # kept from a .py header: Colab opens that notebook on a GPU runtime
 RECORD = "lewm_mini"  # notebook metadata written by tools/execute_notebooks.py: how and from which code it was run
 STUB = "# YOUR CODE HERE"
+
+
+def jupytext_metadata(metadata: dict) -> dict:
+    """The standard pairing; its metadata filter also keeps the notebook's Colab settings, if it has any."""
+    keep = [k for k in COLAB_METADATA if k in metadata]
+    return dict(JUPYTEXT) | ({"notebook_metadata_filter": ",".join([*keep, JUPYTEXT["notebook_metadata_filter"]])}
+                             if keep else {})
 
 
 def strip_solutions(text: str) -> str:
@@ -79,7 +87,7 @@ def normalized_source(py_text: str, chapter: bool = False) -> str:
     from lewm_mini.notebook import SETUP_CELL
 
     nb = jupytext.reads(py_text, fmt="py:percent")
-    nb.metadata["jupytext"] = dict(JUPYTEXT)
+    nb.metadata["jupytext"] = jupytext_metadata(nb.metadata)
     nb.metadata["kernelspec"] = dict(KERNELSPEC)
     code = [c for c in nb.cells if c.cell_type == "code"]
     if code and "google.colab" in code[0].source:
@@ -115,7 +123,8 @@ def notebook_json(py_text: str, executed: str | None = None) -> str:
     """The .ipynb we commit for a percent-format .py: a python3 kernelspec, no outputs, except that the
     outputs and run record of ``executed`` (an .ipynb's text) are kept when they were made by this code."""
     nb = jupytext.reads(py_text, fmt="py:percent")
-    nb.metadata = {"jupytext": dict(JUPYTEXT), "kernelspec": dict(KERNELSPEC)}
+    colab = {k: nb.metadata[k] for k in COLAB_METADATA if k in nb.metadata}
+    nb.metadata = {"jupytext": jupytext_metadata(colab), "kernelspec": dict(KERNELSPEC)} | colab
     code = []
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"  # stable ids: regenerating never changes an unchanged notebook
