@@ -76,7 +76,7 @@ from lewm_mini.world import Geometry, background
 
 # %%
 def choose_subgoal(dist: np.ndarray, pred: np.ndarray, goal: int, reach: float) -> int:
-    """dist, pred (N,) from Dijkstra rooted at the current node; goal node; reach in blocks -> node to aim at (-1: none)."""
+    """dist, pred (N,): Dijkstra from the current node; goal node; reach in blocks -> the node to aim at (-1: none)."""
     # YOUR CODE HERE
     raise NotImplementedError("choose_subgoal")
 

@@ -37,7 +37,8 @@
 #
 # **Time:** reading about 40 min.
 #
-# **Compute**: CPU (cpu profile) not measured yet; `python tools/execute_notebooks.py` writes this line.
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 11 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, machine busy: load 7.5).
 
 # %%
 import subprocess, sys

@@ -97,8 +97,8 @@ def check_choose_subgoal(fn: Callable, strict: bool | None = None) -> bool:
             if want == -1:
                 raise CheckFailed("the goal is unreachable (dist[goal] is inf): return -1" + info)
             if got == goal:
-                raise CheckFailed(f"you returned the final goal, which is {dist[goal]:.1f} blocks away, more than reach "
-                                  f"= {reach}: aim at a node on the path at most `reach` blocks away" + info)
+                raise CheckFailed(f"you returned the final goal, which is {dist[goal]:.1f} blocks away, more than "
+                                  f"reach = {reach}: aim at a node on the path at most `reach` blocks away" + info)
             if got == root:
                 raise CheckFailed("you returned the current node (the tree's root): the agent is already there. "
                                   "Return at least the first hop of the path" + info)
