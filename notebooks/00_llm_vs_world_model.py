@@ -43,7 +43,8 @@
 # **Time:** reading about 30 min.
 #
 # **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 22.0 min on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, machine busy: load 11.0).
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
+# busy: load 11.0).
 #
 # The world model here is *state-based*: it sees the agent's position, not pixels. This chapter is
 # about the contrast between the two kinds of model; in the following chapters the state is learnt

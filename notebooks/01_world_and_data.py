@@ -38,7 +38,8 @@
 # **Time:** reading about 40 min.
 #
 # **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 11 s on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, machine busy: load 7.5).
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
+# busy: load 7.5).
 
 # %%
 import subprocess, sys

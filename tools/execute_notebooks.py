@@ -101,8 +101,8 @@ def compute_text(record: dict | None) -> str:
         m = t["machine"]
         where = f"{m['cores']} cores of {m['cpu']}" if profile != "gpu" else m.get("gpu", "GPU")
         busy = t.get("load") is not None and t["load"] >= 0.5 * m["cores"]
-        note = (", fresh cache" if t.get("cache") == "fresh" else "") + (f", machine busy: load {t['load']:.1f}"
-                                                                         if busy else "")
+        cache = ", empty cache" if t.get("cache") == "fresh" else ", reusing what earlier runs left in the cache"
+        note = cache + (f", machine busy: load {t['load']:.1f}" if busy else "")
         label = {"cpu": "CPU, cpu profile", "gpu": "GPU, gpu profile", "ci": "ci profile"}[profile]
         if profile == "ci":
             parts.append(f"{label} {duration(t['seconds'])}" + (f" ({note[2:]})" if note else ""))
@@ -279,6 +279,19 @@ def run_chapter(py: Path, profile: str, store: bool, timeout: int | None, fresh_
     return seconds
 
 
+def rewrite_titles(py: Path, readme: bool) -> None:
+    """Rewrite a chapter's Compute paragraph (.py and .ipynb) and README row from its stored record."""
+    ipynb = py.with_suffix(".ipynb")
+    record = json.loads(ipynb.read_text()).get("metadata", {}).get(RECORD) if ipynb.exists() else None
+    source = with_compute(py.read_text(), compute_text(record))
+    py.write_text(source)
+    if ipynb.exists():
+        ipynb.write_text(notebook_json(source, ipynb.read_text()))
+    if readme and record:
+        update_readme(py.stem, record)
+    print(f"{py.stem}: Compute paragraph rewritten from its record")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", choices=("ci", "cpu", "gpu"), default="cpu")
@@ -288,7 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=int, default=None, help="seconds one cell may take (default: no limit)")
     ap.add_argument("--fresh-cache", action="store_true", help="a new, empty cache for this run")
     ap.add_argument("--no-readme", action="store_true", help="leave the README's course map alone")
+    ap.add_argument("--titles-only", action="store_true",
+                    help="run nothing: rewrite the Compute paragraphs and README columns from the stored records")
     args = ap.parse_args(argv)
+    if args.titles_only:
+        for py in chapters(args.only):
+            rewrite_titles(py, not args.no_readme)
+        return 0
     store = args.profile == "cpu" if args.store_outputs is None else args.store_outputs
     cache = tempfile.mkdtemp(prefix="lewm_execute_cache_") if args.fresh_cache else os.environ.get("LEWM_CACHE")
     env = {"LEWM_PROFILE": args.profile, "LEWM_CACHE": cache, "LEWM_STRICT": "0", "TQDM_DISABLE": "1",
