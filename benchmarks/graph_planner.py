@@ -7,7 +7,7 @@ random policy on the same tasks, graph size and build time, the fraction of ille
 the wall, away from the door), the rank correlation of graph and latent distances with the true
 shortest-path distance round the wall, and the median time of one replan (graph query + CEM) for a
 single problem. Planners: "cem" (flat), "graph", "graph-episode-edges" (no latent edges) and
-"door-oracle" (one waypoint at the door from the true position: the upper bound for one waypoint).
+"door-oracle" (one waypoint at the door, read from the true position: a privileged one-waypoint baseline).
 """
 
 from __future__ import annotations

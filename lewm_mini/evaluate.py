@@ -80,9 +80,10 @@ class Planner:
     def targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
         """Graph planner: the latent each problem aims at now (P, D), and whether it is a waypoint (P,).
 
-        planner="door-oracle" is the upper bound for a plan with one waypoint: it reads the true
-        positions off the frames and aims at an image of the agent in the doorway while the agent is
-        in the other room than the goal (privileged information, for ablations only).
+        planner="door-oracle" is a one-waypoint baseline with privileged information (for ablations
+        only): it reads the true positions off the frames and aims at an image of the agent in the
+        doorway while the agent is in the other room than the goal. It is no upper bound: the door is
+        usually beyond the latent cost's informative radius (8% against the graph's 78% on 50 tasks).
         """
         if self.planner == "door-oracle":
             return self._door_targets(z0, zg)

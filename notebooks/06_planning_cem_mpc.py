@@ -41,7 +41,9 @@
 #
 # **Time:** reading about 60 min.
 #
-# **Compute**: CPU (cpu profile) not measured yet; `python tools/execute_notebooks.py` writes this line.
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 6.5 min on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
+# busy: load 1.1); ci profile 7 s (reusing what earlier runs left in the cache, machine busy: load 2.3).
 
 # %%
 import subprocess, sys
@@ -135,8 +137,19 @@ straight = np.linalg.norm(pos - GOAL, axis=1)
 walk = path_length(pos, GOAL, SIZE)  # through the door when the position is in the other room
 same_room = straight == walk
 radius = informative_radius(straight[same_room], cost[same_room])
-print(f"{len(pos)} positions; cost 0 at the goal, {np.median(cost[straight > 30]):.3g} (median) beyond 30 px")
-print(f"the cost reaches 90% of its far-field level {radius:.0f} px from the goal")
+centres, mean_cost = cost_profile(straight[same_room], cost[same_room])  # mean cost in 2-px distance bins
+plateau = float(np.median(mean_cost[centres > centres.max() / 2]))  # the far-field level
+
+
+def cost_at(xy) -> float:
+    """The cost of standing at a position, as a fraction of the far-field level."""
+    return float(cost[np.linalg.norm(pos - np.asarray(xy), axis=1).argmin()]) / plateau
+
+
+print(f"{len(pos)} positions; cost 0 at the goal, far-field level {plateau:.3g}")
+print(f"informative radius: the mean cost reaches 90% of the far-field level {radius:.0f} px from the goal")
+print("mean cost at a distance, as a fraction of the far-field level:",
+      ", ".join(f"{d} px {mean_cost[np.abs(centres - d).argmin()] / plateau:.0%}" for d in (3, 7, 11, 15, 19, 25, 35)))
 
 # %%
 img, extent = grid_image(pos, cost)
@@ -153,6 +166,7 @@ for ax, d, name in ((axes[1], straight, "straight-line"), (axes[2], walk, "walki
     ax.plot(c, m, "k-", lw=2, label="mean, same room")
     ax.axvline(radius, color="tab:cyan", ls="--")
     ax.set_xlabel(f"{name} distance to the goal (px)"), ax.set_ylabel("latent cost")
+    ax.set_title(f"cost against the {name} distance\n(dashed: informative radius)", fontsize=9)
     ax.legend(fontsize=7, markerscale=4)
 plt.tight_layout()
 plt.show()
@@ -172,31 +186,35 @@ print("informative radius per goal (px):", np.round(radii).astype(int).tolist(),
 print(f"one plan reaches at most {REACH:.0f} px; the success radius is {geo.success_radius:.1f} px")
 
 # %% [markdown]
-# What the map says (on the stored cpu-profile run the cost rises over the first 7 px for this goal,
-# 13 px in the median over eight goals, and is flat beyond; yours is printed above):
+# What the map says. The **informative radius** is where the mean cost (black line) first reaches 90% of
+# its level far from the goal (`lewm_mini.costmap.informative_radius`): inside it, lower cost means
+# closer. On the stored cpu-profile run it is 7 px for this goal and 13 px in the median over eight
+# goals; yours are printed above.
 #
-# - **Near the goal the cost is a good guide**: it grows smoothly with distance, so "lower cost" means
-#   "closer". This is what a planner needs.
-# - **Farther away it is flat.** A frame 25 px from the goal and one 40 px away get about the same
-#   cost (the far corners even dip a little). The latent distance is not the walking distance, and
-#   nothing in training asked it to be: the loss only compares a latent with the next frame's, a few
-#   pixels away, so only short distances are shaped by it.
-# - **So the horizon matters.** Candidates must end *inside* the informative radius for the cost to
-#   rank them. One plan moves the agent at most the distance printed above, and typical candidates
-#   end much closer to the start (first panel of the figure in section 2). Goals a plan can reach
-#   are fine; goals far away give the search almost nothing to climb.
-# - **Behind the wall it is worse.** The red points (other room) sit on the same flat level: nothing in
-#   the cost says "go to the door first". A goal behind the wall is both out of reach and invisible
-#   to the cost. Chapter 07 fixes this with waypoints.
+# - **Near the goal the cost is a good guide**: inside the radius it grows smoothly with distance,
+#   so "lower cost" means "closer". This is what a planner needs.
+# - **Farther away it is no guide, and can mislead.** On the stored run the mean cost for this goal is
+#   33% of the far level at 3 px, then *above* it from 7 to 25 px (111% at 11 px) and below it at
+#   35 px (91%): a narrow basin inside a ring of higher cost. From the ring, moving *away* from the goal
+#   lowers the cost. The latent distance is not the walking distance, and nothing in training asked it
+#   to be: the loss only compares a latent with the next frame's, a few pixels away, so only short
+#   distances are shaped by it.
+# - **So a search must land in the basin.** The cost can rank candidates only when some of them end
+#   inside the radius. One plan moves the agent at most the distance printed above, but typical
+#   candidates end much closer to the start (section 2 draws them).
+# - **Behind the wall it is worse.** The red points (other room) sit on the far level: nothing in the
+#   cost says "go to the door first". A goal behind the wall is both out of reach and invisible to the
+#   cost. Chapter 07 fixes this with waypoints.
 #
 # **Think.** Would a longer horizon fix goals behind the wall?
 #
 # <details><summary>Answer</summary>
 #
-# Only partly. A longer horizon lets some candidates end near the goal, but CEM has to find them among
-# many candidates that all cost the same (the flat part), and the rollout error grows with the horizon
-# (chapter 03). The README measures it: cross-room success rises a little with horizon 10, at twice
-# the planning time. Breaking the trip into reachable subgoals works better (chapter 07).
+# Only partly, we expect (this course does not measure it; try it with
+# `dataclasses.replace(cfg.plan, horizon=10)` in section 4). A longer horizon lets some candidates end
+# near the goal, but CEM has to find them among many candidates that all cost about the same (the
+# far part), the rollout error grows with the horizon (chapter 03), and a solve costs twice as much.
+# Breaking the trip into reachable subgoals is what chapter 07 does, and measures.
 # </details>
 
 # %% [markdown]
@@ -217,8 +235,9 @@ lo, hi = (torch.as_tensor(np.tile(b, FS), device=device) for b in stats.bounds()
 world = BatchedTwoRoom(1, SIZE)
 world.reset(START[None], GOAL[None])
 z0, zg = encode(world.render()), encode(world.goal_frames())  # (1, D) each
-print(f"start {START}, goal {GOAL}: {np.linalg.norm(GOAL - START):.1f} px apart; "
-      f"z-scored bounds of one number: [{lo[0]:.2f}, {hi[0]:.2f}]")
+print(f"start {START}, goal {GOAL}: {np.linalg.norm(GOAL - START):.1f} px apart (one plan reaches {REACH:.0f} px; "
+      f"informative radius {radius:.0f} px); cost of standing at the start: {cost_at(START):.0%} of the far-field level")
+print(f"z-scored bounds of one number: [{lo[0]:.2f}, {hi[0]:.2f}]")
 
 # %% [markdown]
 # **Step 1, sample.** The Gaussian starts at mean 0, std `init_std` (1): in z-scored units, "actions
@@ -352,9 +371,9 @@ to_xy = nearest_xy
 
 
 # %% [markdown]
-# Candidates (grey) and elites (orange) of a few iterations, each as its imagined path of H blocks,
-# over the cost map (light = low cost). The blue line is what really happens when the final plan is
-# executed.
+# Candidates (grey) and elites (orange) of a few iterations, each as its imagined path of H blocks
+# from the start (red dot), over section 1's cost map (light = low cost, the colour scale of its
+# first panel). The blue line is what really happens when the final plan is executed.
 
 # %%
 actions = stats.unblock(plan.cpu().numpy(), FS)  # (H * FS, 2) raw actions in [-1, 1]
@@ -388,7 +407,7 @@ print(f"executed plan ends {np.linalg.norm(real[-1] - GOAL):.1f} px from the goa
 # The first iteration spreads its candidates around the start (the data's actions are a noisy walk);
 # the elites are the ones that happen to lean towards the goal. Each refit moves the mean their way
 # and shrinks the std, so the next samples start where the last elites ended: CEM **walks down the
-# cost map** from the start. Where the map is flat, the elites are a coin toss and the walk stalls.
+# cost map** from the start. Outside the basin the cost does not point at the goal, so neither does the walk.
 #
 # **Random shooting** (chapter 00's planner) spends the same budget at once: all $N \times$
 # iterations candidates from the initial Gaussian, keep the best. Equal compute, one difference: no
@@ -410,13 +429,18 @@ def random_shooting(z0: torch.Tensor, zg: torch.Tensor, gen: torch.Generator):
     return best, trace
 
 
-def execute(start: np.ndarray, goal: np.ndarray, plan: torch.Tensor) -> float:
-    """Distance (px) to the goal after executing a plan (H, A) from start, open loop."""
+def execute(start: np.ndarray, goal: np.ndarray, plan: torch.Tensor) -> np.ndarray:
+    """Where the agent ends (2,) after executing a plan (H, A) from start, open loop."""
     w = BatchedTwoRoom(1, SIZE)
     w.reset(start[None], goal[None])
     for a in stats.unblock(plan.cpu().numpy(), FS):
         w.step(a[None])
-    return float(w.distance_to_goal()[0])
+    return w.pos[0].copy()
+
+
+def imagined_end(z0: torch.Tensor, zg: torch.Tensor, plan: torch.Tensor) -> np.ndarray:
+    """Where the model thinks a plan (H, A) ends (2,): the nearest grid frame to its last imagined latent."""
+    return to_xy(score(z0, zg, plan[None])[1])[0, -1]
 
 
 def same_room_tasks(n: int, seed: int, near: float = 5.0, far: float = 25.0) -> tuple[np.ndarray, np.ndarray]:
@@ -445,15 +469,30 @@ for i, (s, g) in enumerate(zip(task_starts, task_goals)):
     zs, zgoal = encode(w.render()), encode(w.goal_frames())
     p_cem, h_cem = cem_inline(zs, zgoal, torch.Generator(device=device).manual_seed(i), record=True)
     p_rs, trace_rs = random_shooting(zs, zgoal, torch.Generator(device=device).manual_seed(i))
-    rows.append({"start": float(np.linalg.norm(g - s)), "cem": execute(s, g, p_cem), "rs": execute(s, g, p_rs),
-                 "trace_cem": np.minimum.accumulate([float(h["costs"].min()) for h in h_cem]), "trace_rs": trace_rs})
-dist = {k: np.array([r[k] for r in rows]) for k in ("start", "cem", "rs")}
+    row = {"start": float(np.linalg.norm(g - s)), "trace_rs": trace_rs,
+           "trace_cem": np.minimum.accumulate([float(h["costs"].min()) for h in h_cem])}
+    for k, p in (("cem", p_cem), ("rs", p_rs)):
+        real_end, imag_end = execute(s, g, p), imagined_end(zs, zgoal, p)
+        row[k] = float(np.linalg.norm(real_end - g))  # where the agent really ends, px from the goal
+        row[f"imag_{k}"] = float(np.linalg.norm(imag_end - g))  # where the model thinks it ends
+        row[f"gap_{k}"] = float(np.linalg.norm(imag_end - real_end))  # how wrong the model is about this plan
+        row[f"cost_{k}"] = float(score(zs, zgoal, p[None])[0][0])  # imagined cost of the plan returned
+    rows.append(row)
+dist = {k: np.array([r[k] for r in rows]) for k in ("start", "cem", "rs", "imag_cem", "imag_rs", "gap_cem", "gap_rs")}
 for k, name in (("start", "at the start"), ("cem", "after the CEM plan"), ("rs", "after random shooting")):
     print(f"{name:24s}: median distance to the goal {np.median(dist[k]):5.1f} px, "
           f"within the success radius {np.mean(dist[k] <= geo.success_radius):.0%}")
 best = {k: np.median([r[f"trace_{k}"][-1] for r in rows]) for k in ("cem", "rs")}
 print(f"median best imagined cost: CEM {best['cem']:.2f}, random shooting {best['rs']:.2f}; "
       f"CEM's plan ended farther than random shooting's on {np.sum(dist['cem'] > dist['rs'])} of {N_TASKS} tasks")
+for k, name in (("cem", "CEM"), ("rs", "random shooting")):
+    print(f"{name:16s}: imagined end {np.median(dist['imag_' + k]):4.1f} px from the goal (median), real end "
+          f"{np.median(dist[k]):4.1f} px; imagined vs real end {np.median(dist['gap_' + k]):4.1f} px apart")
+print("per task: px from the goal, imagined end / real end, and the imagined cost of the plan returned")
+for r in rows:
+    print(f"  start {r['start']:4.1f} px: CEM {r['imag_cem']:4.1f} / {r['cem']:4.1f} px, cost {r['cost_cem']:6.2f}"
+          f" (best candidate seen {r['trace_cem'][-1]:5.2f});  random shooting {r['imag_rs']:4.1f} / {r['rs']:4.1f} px, "
+          f"cost {r['cost_rs']:5.2f}")
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
@@ -474,25 +513,31 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Two different verdicts (numbers above; on the stored cpu-profile run, 8 tasks, CEM reached a lower
-# median imagined cost, 0.36 against 0.88, yet random shooting's plans ended within the success radius
-# on all 8 tasks and CEM's on 5):
+# Two different verdicts (numbers above; on the stored cpu-profile run, 8 tasks: median best imagined
+# cost CEM 0.36 against 0.88, yet random shooting's plans ended within the success radius on all 8 tasks
+# and CEM's on 5):
 #
-# - **Imagined cost (left): CEM wins.** Each iteration samples where the last elites were, so it
-#   refines a good plan into a very good one; random shooting keeps drawing from the broad initial
-#   Gaussian and only gets lucky now and then.
-# - **Where the agent really ends (right): random shooting holds its own.** Two reasons, both from
-#   this chapter's pictures. What matters is 2-D, the end position, and the samples x iterations
-#   random plans (9,000 in the cpu profile) cover the positions a plan can reach well, so the best
-#   of them usually lands on the goal. And CEM is a *local* search: its std shrinks at every
-#   iteration (step 3 printed it after the first), and beyond the informative radius the cost is
-#   bumpy (section 1), so on a far task CEM can settle into the wrong dip (orange points above the
-#   dotted line) while random shooting still finds the one plan that reaches the goal.
+# - **Imagined cost (left): CEM wins** on the typical task. Each iteration samples where the last
+#   elites were, so it refines a good plan into a very good one; random shooting keeps drawing from
+#   the broad initial Gaussian.
+# - **Where the agent really ends (right): random shooting wins** on the far tasks. The per-task table
+#   says why, and it is not the model: on every task the imagined end and the real end are close. It
+#   is the search. On the stored run, on the 14.8 and 16.6 px tasks CEM *saw* candidates costing 1.41
+#   and 4.41 (inside the basin of section 1) and still returned plans costing 81 and 122 that end 20 to
+#   30 px away. CEM returns the **mean of its last elites**, and elites follow the majority: when only a
+#   few of the 300 candidates land in the narrow basin, most of the 30 elites are candidates that
+#   lowered their cost by leaving the ring round the goal, which means moving *away* from it (section
+#   1). The refit averages the rare good candidate away, and later iterations narrow around the wrong
+#   place. On the 21.9 px task CEM never found the basin (best 70); 9,000 broad random draws did (9.6).
+#   Section 3 counts the first step of this story from two starts.
 #
-# So in Two-Room, random shooting is a strong baseline; CEM's strength is precision near the goal,
-# which MPC exploits by replanning, and search in problems whose outcomes have many dimensions (the
-# positions and angles of PushT's block, a robot arm's joints), where random plans cover little.
-# Either way, no search can do better than the cost it is given.
+# So in Two-Room, random shooting is a strong baseline. CEM's strength is precision once it is in the
+# basin, which MPC exploits by replanning, and search in problems whose outcomes have many dimensions
+# (the positions and angles of PushT's block, a robot arm's joints), where random plans cover little.
+# Common remedies for CEM's weakness: keep the best candidate seen so far and carry some elites into
+# the next iteration (iCEM does both), or sample more in the first iteration. Either way, no search
+# does better than the cost it is given; chapter 07 changes the cost by giving the planner nearby
+# waypoints, always inside the basin.
 #
 # **Think.** Both searches optimise the *imagined* cost. Name one way the lowest imagined cost can
 # be a bad plan in reality.
@@ -503,7 +548,8 @@ plt.show()
 # data (say, pushing into the wall for 25 steps) can have an imagined outcome that is too optimistic.
 # A search that tries thousands of candidates is good at finding exactly those errors. Clipping to the
 # action bounds and a Gaussian centred on data-like actions keep the search near what the model knows;
-# replanning from the real frame catches the rest.
+# replanning from the real frame catches the rest. (In this section's table the imagined and real ends
+# stay close on every task, so this is not what went wrong here.)
 # </details>
 
 # %% [markdown]
@@ -531,7 +577,18 @@ def mpc_inline(start: np.ndarray, goal: np.ndarray, budget: int, gen: torch.Gene
     return np.stack(traj), plans
 
 
-FAR = np.array([10.0, 44.0], np.float32)  # 22 px from the goal: outside the informative radius
+FAR = np.array([10.0, 44.0], np.float32)  # 22 px from the goal
+print(f"cost of standing at the near start {cost_at(START):.0%}, at the far start {cost_at(FAR):.0%} of the far-field level")
+first = torch.clamp(P.init_std * torch.randn((P.samples, P.horizon, A), generator=torch.Generator(device=device)
+                                             .manual_seed(0), device=device), lo, hi)  # a first CEM iteration
+for name, start in (("near", START), ("far", FAR)):
+    w = BatchedTwoRoom(P.samples, SIZE)
+    w.reset(np.repeat(start[None], P.samples, 0), np.repeat(GOAL[None], P.samples, 0))
+    for a in stats.unblock(first.cpu().numpy(), FS).transpose(1, 0, 2):  # all candidates at once, step by step
+        w.step(a)
+    inside = np.linalg.norm(w.pos - GOAL, axis=1) <= radius
+    print(f"{name} start: {inside.sum()} of {P.samples} first-iteration candidates really end inside the "
+          f"informative radius ({radius:.0f} px)")
 runs = {}
 for name, start in (("near", START), ("far", FAR)):
     traj, plans = mpc_inline(start, GOAL, 50, torch.Generator(device=device).manual_seed(0))
@@ -560,10 +617,12 @@ plt.show()
 # Each dashed path is what the model imagined when it made that plan (placed by the nearest grid
 # frame); each new plan starts from the real position, not from the end of the last dashed path.
 # On the stored cpu-profile run the near task (14 px) is solved by the first plan, and the second
-# plan only holds the position; from the far start (22 px), outside the informative radius, neither
-# plan gets anywhere: every candidate's end costs about the same, and replanning cannot create a
-# slope that the cost does not have. The planner's reach is set by the cost's informative radius,
-# not by the 36 px a plan could cover.
+# plan only holds the position; from the far start (22 px) neither plan gets anywhere. The printed
+# counts say why: from the near start 18 of the first iteration's 300 candidates really end inside
+# the informative radius, so the search has something to refine; from the far start none do, every
+# candidate's end sits on the ring or the far level, and replanning from the same place cannot create
+# a slope that the cost does not have. The planner's reach is set by how often its candidates land in
+# the basin, not by the 36 px a plan could cover.
 #
 # **Think.** LeWM executes the whole 5-block plan before replanning. What would executing only the
 # first block buy, and what would it cost?
@@ -599,6 +658,10 @@ for protocol in ("paper", "cross-room"):
     print(f"{protocol:10s}: success {r['success_rate']:.0%} ({int(r['success'].sum())}/{r['episodes']}), random policy "
           f"{r['random_success_rate']:.0%} on the same tasks; {time.perf_counter() - t:.0f} s, "
           f"one solve {r['plan_seconds_median']:.2f} s")
+for protocol, r in results.items():
+    walk = path_length(r["tasks"].start, r["tasks"].goal, SIZE)
+    print(f"{protocol:10s}: the walk to the goal is longer than one plan's reach ({REACH:.0f} px) on "
+          f"{np.mean(walk > REACH):.0%} of the tasks (median walk {np.median(walk):.0f} px)")
 
 # %%
 fig, axes = plt.subplots(2, 5, figsize=(14, 6), gridspec_kw={"width_ratios": [1.2, 1, 1, 1, 1]})
@@ -606,14 +669,16 @@ for row, protocol in enumerate(("paper", "cross-room")):
     r = results[protocol]
     axes[row, 0].bar(["MPC + LeWM", "random"], [r["success_rate"], r["random_success_rate"]],
                      color=["tab:blue", "0.6"])
-    axes[row, 0].set_ylim(0, 1), axes[row, 0].set_title(f"{protocol}: success ({r['episodes']} tasks)", fontsize=9)
+    axes[row, 0].set_ylim(0, 1), axes[row, 0].set_ylabel("success rate")
+    axes[row, 0].set_title(f"{protocol}: success ({r['episodes']} tasks)", fontsize=9)
     for i, ax in enumerate(axes[row, 1:]):
         if i < r["episodes"]:
             plot_plan(r["trajectories"][i], r["tasks"].goal[i], SIZE, bool(r["success"][i]),
                       random_traj=r["random_trajectories"][i], ax=ax)
         else:
             ax.axis("off")
-axes[0, 1].legend(fontsize=6, loc="lower left")
+for row in range(2):
+    axes[row, 1].legend(fontsize=6, loc="lower left")
 plt.tight_layout()
 plt.show()
 
@@ -625,9 +690,10 @@ plt.show()
 # numbers mean nothing).
 #
 # **Cross-room is where this planner fails, plainly.** Section 1 showed why: the goal is beyond what
-# one plan can reach, and the cost is flat out there and blind to the wall, so the cheapest-looking
+# one plan can reach, and the cost is no guide out there and blind to the wall, so the cheapest-looking
 # plan walks towards the goal's side of the wall and stays there (look for blue paths that end
-# pressed against the wall). More samples or iterations do not help a search on a flat cost. Chapter 07
+# pressed against the wall). More samples cannot help where no candidate can end inside the basin of
+# the cost (the printed share of tasks out of one plan's reach; question 5 below). Chapter 07
 # fixes it by planning through latent **waypoints** that are each within reach.
 
 # %% [markdown]
@@ -735,15 +801,15 @@ except Exception as err:  # no ipywidgets, or no widget front end: the static fi
 
 # %% [markdown]
 # Things to try: a goal 5 px away (the imagined and real rows agree closely); a goal 25 px away in
-# the same room (the cost is flat out there: the plan wanders); a goal behind the wall (the plan
+# the same room (the cost is no guide out there: the plan wanders); a goal behind the wall (the plan
 # heads for the wall). Watch the imagined row when the agent pushes against a wall: that is where
 # the model's imagination is least reliable, and the nearest grid frame can jump far away.
 
 # %% [markdown]
 # ## 6. The speed story: one token per frame
 #
-# Every CEM solve runs samples x iterations x horizon predictor steps (300 x 30 x 5 = 45,000 imagined
-# steps in LeWM's settings). What one step costs depends on how many tokens a frame is:
+# Every CEM solve runs samples x iterations x horizon predictor steps (printed below for this
+# profile; 300 x 30 x 5 in LeWM's settings). What one step costs depends on how many tokens a frame is:
 # - **LeWM**: one latent per frame, so one token per frame in the predictor;
 # - **DINO-WM**: a frozen DINOv2 encoder's patch tokens, about 196 tokens of 384 numbers per frame at
 #   224 px; its predictor processes all of them at every imagined step.
@@ -770,7 +836,8 @@ n_tok = patch_tokens_per_frame(SIZE, cfg.model.patch)
 print(f"timed: {SPEED_ITERS} iterations x {P.samples} samples, medians of 3 solves, alternating")
 print(f"one CEM solve ({P.iterations} iterations): one token per frame {one:.2f} s, {n_tok} patch tokens "
       f"{many:.1f} s  ->  {speed['ratio']:.0f}x (paper: 47 s / 0.98 s = 48x)")
-print(f"tokens per imagined step: {P.samples * HIST:,} against {P.samples * HIST * n_tok:,}")
+print(f"tokens per imagined step: {P.samples * HIST:,} against {P.samples * HIST * n_tok:,}; "
+      f"{P.samples * P.iterations * P.horizon:,} imagined steps per solve")
 
 # %%
 fig, ax = plt.subplots(figsize=(6.5, 3))
@@ -789,14 +856,15 @@ plt.show()
 # The ratio comes from the token count. The predictor's linear layers and MLPs cost the same per
 # token, so 64 tokens cost about 64 times one, and attention among the 64 tokens of a frame adds a
 # term that grows with the square of the count; small batches also waste some time on fixed
-# per-call overheads, which shrinks the measured ratio. The run that wrote this text (cpu profile,
-# one thread on a machine shared with other jobs) measured 51x; yours is printed above.
+# per-call overheads, which shrinks the measured ratio. Full solves on two idle cores
+# (`python benchmarks/planning_speed.py --json`, stored in
+# `benchmarks/results/planning_speed_cpu_2threads_idle.json`): 0.79 s against 40.4 s, 51x; yours is
+# printed above.
 #
-# Threads matter: with two threads on that busy machine, `python benchmarks/planning_speed.py`
-# measured only about 10x. The one-token solve, made of many small operations, became about 10 times
-# slower than with one thread (its threads spent their time waiting for each other), the
-# patch-token solve, made of large ones, only about 1.6 times. Compare like with like: same machine,
-# same threads, same moment.
+# Measure on idle cores and compare like with like (same machine, same threads, same moment): the
+# one-token solve is made of many small operations, and when other programs keep the cores busy its
+# threads spend their time waiting for each other, so the ratio you see on a busy machine can be much
+# smaller than on an idle one.
 #
 # DINO-WM's frames are about 196 tokens of 384 numbers, so by this count its solves should cost more
 # than 48x LeWM's; on a GPU much of the extra work runs in parallel, which is probably why the
@@ -842,15 +910,19 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # ## Summary
 #
 # - The planning cost is the squared distance between the last imagined latent and the goal image's
-#   latent. Drawn over the arena, it is a good guide within about ten pixels of the goal and nearly
-#   flat beyond, and it does not know about the wall.
+#   latent. Drawn over the arena, it is a good guide within its informative radius (7 px for
+#   section 1's goal and 13 px in the median over eight goals on the stored cpu-profile run; yours are
+#   printed in section 1); beyond it the cost is no guide (on the stored run a ring of higher cost
+#   surrounds the narrow basin), and it does not know about the wall.
 # - **CEM** samples plans from a Gaussian, scores all of them in one batched rollout, and refits the
-#   Gaussian to the elites; at equal compute it beats random shooting because each iteration searches
-#   where the last one found good plans.
+#   Gaussian to the elites. At equal compute it reaches lower imagined costs than random shooting
+#   when it starts near the basin, but as a local search that returns the mean of its elites it can
+#   walk away from a goal whose basin few candidates reach (section 2's far tasks).
 # - **MPC** executes a plan, re-encodes the real frame and replans, so the model's mistakes do not
 #   accumulate beyond one plan.
 # - Same-room goals within reach are solved most of the time, far above the random floor;
-#   **cross-room goals fail** (the cost is flat and blind to the wall). Chapter 07 fixes that.
+#   **cross-room goals fail** (out of one plan's reach, and the cost is no guide there and blind to the
+#   wall). Chapter 07 fixes that.
 # - One token per frame is what makes a solve cheap: the same predictor on 64 patch tokens per frame
 #   is many times slower (51x on the run that wrote this text), the same story as LeWM's ~48x over
 #   DINO-WM.
@@ -877,9 +949,11 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #    statistics. Eval mode uses the running statistics and also switches off dropout.
 # 4. From the refit: later samples are drawn near the elites, so the search spends its budget where
 #    the cost is low instead of re-drawing from the broad initial distribution. The same focus is its
-#    risk: it can lock onto the wrong dip of a bumpy cost (section 2's far tasks).
+#    risk: when few candidates reach the goal's narrow basin, the elites follow the majority that
+#    lowered its cost by moving away, and the refit averages the good candidate away (section 2's far
+#    tasks).
 # 5. For most cross-room tasks no 25-step plan can reach the goal at all (the walk through the door is
-#    longer), so every candidate ends where the cost is flat and blind to the wall: more samples give
+#    longer), so every candidate ends where the cost is no guide and blind to the wall: more samples give
 #    more candidates with about the same cost, and the cheapest still points at the wall.
 # </details>
 #

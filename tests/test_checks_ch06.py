@@ -56,6 +56,15 @@ def test_cem_update_rejects_mutant(name):
     assert not accepts(check_cem_update, CEM_MUTANTS[name])
 
 
+def test_cem_update_gather_without_expand_gets_the_index_hint(capsys):
+    def gather_no_expand(m, s, c, f, k):
+        el = torch.gather(c, 1, f.topk(k, dim=1, largest=False).indices[:, :, None, None])  # (P, K, 1, 1)
+        return el.mean(1), el.std(1)
+
+    assert not accepts(check_cem_update, gather_no_expand)
+    assert "whole plans" in capsys.readouterr().out
+
+
 def test_cem_update_stub_and_strict():
     def stub(*args):
         raise NotImplementedError("cem_update")

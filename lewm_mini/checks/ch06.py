@@ -44,9 +44,13 @@ def check_cem_update(fn: Callable, strict: bool | None = None) -> bool:
             args = (mean.clone(), std.clone(), cand.clone(), costs.clone(), k)
             new_mean, new_std = _pair(fn(*args), "cem_update")
             want_mean, want_std = cem_update_reference(mean, std, cand, costs, k)
-            require(tuple(new_mean.shape) == (p, h, a) and tuple(new_std.shape) == (p, h, a),
-                    f"mean and std must keep the shape (P, H, A) = {(p, h, a)}; got {tuple(new_mean.shape)} and "
-                    f"{tuple(new_std.shape)} (average over the candidate axis, dim=1)")
+            if tuple(new_mean.shape) != (p, h, a) or tuple(new_std.shape) != (p, h, a):
+                hint = ("average over the candidate axis, dim=1" if new_mean.ndim != 3 else
+                        "the elites you averaged are not whole plans: an index of shape (P, K) must select "
+                        "every (H, A) entry of each elite (candidates[torch.arange(P)[:, None], idx], or "
+                        "torch.gather with the index expanded to (P, K, H, A))")
+                raise CheckFailed(f"mean and std must keep the shape (P, H, A) = {(p, h, a)}; got "
+                                  f"{tuple(new_mean.shape)} and {tuple(new_std.shape)}: {hint}")
             biased = want_std * ((k - 1) / k) ** 0.5  # std with unbiased=False is fine too
             if close(new_mean, want_mean) and (close(new_std, want_std) or close(new_std, biased)):
                 continue
