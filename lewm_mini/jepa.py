@@ -30,18 +30,24 @@ class LeWM(nn.Module):
         self.predictor = Predictor(cfg)
         self.sigreg = SIGReg(num_proj=num_proj)
 
-    def check_frames(self, frames: torch.Tensor) -> None:
+    def check_frames(self, frames: torch.Tensor, finite: bool = True) -> None:
+        """Shape and dtype always; with ``finite``, also that no value is NaN or inf.
+
+        The finite check reads a value back from the device: on a GPU that is a host sync (the CPU
+        waits for all queued work). The training loop skips it (its frames come from uint8, finite by
+        construction, and its loss is checked at every sync); calls on user data keep it.
+        """
         s = self.cfg.image_size
         if not torch.is_floating_point(frames):
             raise TypeError(f"frames must be a float tensor in [0, 1] (see frames_to_tensor), got {frames.dtype}")
         if frames.ndim < 4 or tuple(frames.shape[-3:]) != (3, s, s):
             raise ValueError(f"frames must have shape (..., 3, {s}, {s}), got {tuple(frames.shape)}")
-        if not torch.isfinite(frames).all():
+        if finite and not torch.isfinite(frames).all():
             raise ValueError("frames contain NaN or inf")
 
-    def encode(self, frames: torch.Tensor) -> torch.Tensor:
-        """(..., 3, H, W) float frames -> latents (..., D)."""
-        self.check_frames(frames)
+    def encode(self, frames: torch.Tensor, check_finite: bool = True) -> torch.Tensor:
+        """(..., 3, H, W) float frames -> latents (..., D). ``check_finite``: see ``check_frames``."""
+        self.check_frames(frames, finite=check_finite)
         lead = frames.shape[:-3]
         z = self.projector(self.encoder(frames.reshape(-1, *frames.shape[-3:])))
         return z.reshape(*lead, -1)
@@ -58,9 +64,13 @@ class LeWM(nn.Module):
         return rollout(self.predictor, z0, blocks, history or self.cfg.history)
 
     def loss(self, frames: torch.Tensor, actions: torch.Tensor, lam: float = 0.09,
-             generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        """frames (B, T, 3, H, W), actions (B, T, A) -> {"loss", "pred", "sigreg"} scalars."""
-        z = self.encode(frames)  # (B, T, D)
+             generator: torch.Generator | None = None, check_finite: bool = True) -> dict[str, torch.Tensor]:
+        """frames (B, T, 3, H, W), actions (B, T, A) -> {"loss", "pred", "sigreg"} scalars.
+
+        ``check_finite=False`` (the training loop) skips the finite check of the frames, a host sync
+        per call on a GPU: see ``check_frames``.
+        """
+        z = self.encode(frames, check_finite=check_finite)  # (B, T, D)
         pred = self.predict(z[:, :-1], actions[:, :-1])
         pred_loss = F.mse_loss(pred, z[:, 1:])
         sig = self.sigreg(z.transpose(0, 1), generator=generator)  # (T, B, D): per time step

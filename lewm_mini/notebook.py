@@ -7,7 +7,9 @@ the size profile (LEWM_PROFILE = ci | cpu | gpu, else from the hardware) and pri
 from __future__ import annotations
 
 import os
+import sys
 import warnings
+from pathlib import Path
 
 import torch
 
@@ -42,6 +44,52 @@ def setup(seed: int = 0, profile: str | None = None) -> tuple[Config, torch.devi
     print(f"profile={cfg.profile}  device={device}  torch={torch.__version__}  threads={torch.get_num_threads()}  "
           f"seed={seed}  cache={cache_dir()}")
     return cfg, device
+
+
+DRIVE_MOUNT = "/content/drive"  # where Colab mounts Google Drive; the cache goes to MyDrive/lewm_mini
+
+
+def in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+def _mount_drive(mount_point: str) -> None:
+    from google.colab import drive  # only in Colab
+
+    drive.mount(mount_point)  # asks for permission the first time in a session
+
+
+def persistent_cache(profile: str, mount_point: str = DRIVE_MOUNT) -> Path:
+    """Make the cache survive a Colab disconnect; returns ``cache_dir()``.
+
+    Outside Colab, or when ``LEWM_CACHE`` names a folder off Drive, nothing changes. In Colab it mounts
+    Google Drive (unless mounted already) and points ``LEWM_CACHE`` at ``MyDrive/lewm_mini``, so data
+    and checkpoints outlive the VM. If Drive cannot be mounted, the gpu profile stops with what to do
+    (its run would otherwise start from scratch after every disconnect); smaller profiles warn and use
+    the VM's disk.
+    """
+    chosen = os.environ.get("LEWM_CACHE")
+    if not in_colab() or (chosen and not Path(chosen).is_relative_to(mount_point)):
+        return cache_dir()
+    my_drive = Path(mount_point) / "MyDrive"
+    problem = ""
+    if not my_drive.is_dir():
+        try:
+            _mount_drive(mount_point)
+        except Exception as err:  # permission refused, no Drive, a timeout, ...
+            problem = f" ({type(err).__name__}: {err})"
+    if my_drive.is_dir():
+        os.environ["LEWM_CACHE"] = str(my_drive / "lewm_mini")
+        return cache_dir()
+    os.environ.pop("LEWM_CACHE", None)  # never write under the mount point while Drive is not there
+    message = (f"Google Drive is not mounted at {mount_point}{problem}: the cache would be {cache_dir()}, on this "
+               "Colab VM's disk, which a disconnect erases.")
+    if profile == "gpu":
+        raise RuntimeError(message + " Run this cell again and allow access to Drive, or, to train on the VM's "
+                           "disk anyway (lost at a disconnect), run os.environ['LEWM_CACHE'] = '/content/lewm_cache' "
+                           "first.")
+    warnings.warn(message + f" The {profile} profile's run is short; it goes on there.", stacklevel=2)
+    return cache_dir()
 
 
 def expect(seconds_ci: float, seconds_cpu: float, seconds_gpu: float, profile: str) -> None:

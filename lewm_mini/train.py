@@ -4,12 +4,17 @@ A reader can finish this file in one sitting. The loop samples clips, computes t
 clips gradients and steps. Every ``checkpoint_every`` steps it saves everything needed to resume
 *exactly* (model, optimizer, scheduler, gradient scaler, and the random streams: torch's for
 dropout on the CPU and on the GPU, the clip sampler's, and SIGReg's directions), so an interrupted
-run resumes where it stopped.
+run resumes where it stopped (bit for bit on the CPU; on a GPU up to its non-deterministic kernels).
+Each save goes to a temporary file renamed into place, and the one before it is kept as
+``checkpoint.prev.pt``: when the latest file is unreadable (a VM that died while Google Drive was
+still uploading it), ``load_checkpoint`` falls back to the previous one with a warning.
 
 On a GPU three things keep it busy: mixed precision (bf16 where the GPU has it, else fp16 with a
 gradient scaler), clips that travel as uint8 from pinned memory and become floats on the device
 while the next batch is prepared in a background thread (``Prefetcher``), and host syncs (the
-finite-loss check, the floats of the history) only every ``LOG_EVERY`` steps.
+finite-loss check, the floats of the history) only every ``LOG_EVERY`` steps. Nothing else in a step
+reads a value back: the frames' finite check is skipped (they come from uint8), and fused AdamW takes
+the fp16 scaler's overflow flag on the device.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -91,7 +97,10 @@ class TrainingLoss(nn.Module):
 
     def forward(self, frames: torch.Tensor, actions: torch.Tensor,
                 generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
-        return self.model.loss(frames, actions, lam=self.lam, generator=generator)
+        # No finite check of the frames: they come from uint8 (finite by construction), and on a GPU the
+        # check would be a host sync at every step. A NaN still stops the run: the loss is checked at
+        # every sync (see ``train``).
+        return self.model.loss(frames, actions, lam=self.lam, generator=generator, check_finite=False)
 
 
 def lr_lambda(warmup: int, total: int):
@@ -111,7 +120,19 @@ def amp_dtype(device: torch.device) -> torch.dtype | None:
     (a T4, which needs a gradient scaler); None (float32) on the CPU."""
     if device.type != "cuda":
         return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
+    try:
+        native = torch.cuda.is_bf16_supported(including_emulation=False)
+    except TypeError:  # torch < 2.4 has no such argument and counts emulated bf16 (a T4) as supported
+        native = torch.cuda.get_device_capability(device)[0] >= 8
+    return torch.bfloat16 if native else torch.float16
+
+
+def grad_scaler(device: torch.device, enabled: bool):
+    """The fp16 gradient scaler (a no-op when not ``enabled``): ``torch.amp.GradScaler`` from torch 2.3,
+    ``torch.cuda.amp.GradScaler`` before (CUDA is the only device that uses it here)."""
+    if hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler(device.type, enabled=enabled)
+    return torch.cuda.amp.GradScaler(enabled=enabled and device.type == "cuda")
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
@@ -174,17 +195,34 @@ class Prefetcher:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-def save_checkpoint(path: Path, **state) -> None:
-    """Write atomically: a crash mid-save never leaves a half-written checkpoint behind."""
+def previous_checkpoint(path: str | Path) -> Path:
+    """Where the checkpoint before ``path`` is kept: ``checkpoint.pt`` -> ``checkpoint.prev.pt``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.prev{path.suffix}")
+
+
+def save_checkpoint(path: Path, keep_previous: bool = True, **state) -> None:
+    """Write to a temporary file, then rename it into place: a crash mid-save never leaves a
+    half-written ``path`` behind. With ``keep_previous`` the file ``path`` held becomes
+    ``previous_checkpoint(path)``, the fallback of ``load_checkpoint``; without it (a fresh run) the
+    files there belong to an earlier run and neither is kept."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
+    tmp, prev = path.with_suffix(".tmp"), previous_checkpoint(path)
+    with open(tmp, "wb") as f:
+        torch.save(state, f)
+        f.flush()
+        try:
+            os.fsync(f.fileno())  # the bytes reach the disk (or the Drive client) before the rename
+        except OSError:  # a file system without fsync
+            pass
+    if not keep_previous:
+        prev.unlink(missing_ok=True)
+    elif path.exists():
+        path.replace(prev)  # a crash right here leaves prev and tmp: load_checkpoint falls back to prev
     tmp.replace(path)
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict:
-    """Load a checkpoint safely (weights_only=True) with errors that name the problem."""
-    path = Path(path)
+def _read_checkpoint(path: Path, device: str | torch.device) -> dict:
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}; train one with `python -m lewm_mini train`")
     try:
@@ -195,6 +233,32 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dic
     if missing:
         raise ValueError(f"checkpoint {path} is not a lewm_mini checkpoint: missing {sorted(missing)}")
     return ckpt
+
+
+def _load_with_fallback(path: Path, device: str | torch.device) -> tuple[dict, bool]:
+    """(checkpoint, whether it came from the previous file instead of ``path``)."""
+    try:
+        return _read_checkpoint(path, device), False
+    except (FileNotFoundError, ValueError) as err:
+        latest = err
+    prev, ckpt = previous_checkpoint(path), None
+    try:
+        ckpt = _read_checkpoint(prev, device)
+    except (FileNotFoundError, ValueError):
+        pass
+    if ckpt is None:
+        raise latest  # neither is readable: report the latest
+    warnings.warn(f"{latest}; using the previous checkpoint {prev} (step {ckpt['step']}) instead", stacklevel=3)
+    return ckpt, True
+
+
+def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint safely (weights_only=True) with errors that name the problem.
+
+    When ``path`` is missing or unreadable and the previous checkpoint (``checkpoint.prev.pt`` beside
+    it, see ``save_checkpoint``) is readable, that one is returned, with a warning.
+    """
+    return _load_with_fallback(Path(path), device)[0]
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[LeWM, ActionStats, Config]:
@@ -245,13 +309,17 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         sizes = ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in parameter_table(model).items())
         print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}" + (f", {amp}".replace("torch.", "") if amp else "")
               + (f"; {world} processes (DDP)" if world > 1 else ""))
-    ckpt = load_checkpoint(path, dev) if resume and path.exists() else None
+    fell_back = False
+    if resume and (path.exists() or previous_checkpoint(path).exists()):
+        ckpt, fell_back = _load_with_fallback(path, dev)
+    else:
+        ckpt = None
     # Runs begun before biases and norms were spared weight decay (one parameter group) go on as they began.
     legacy = ckpt is not None and len(ckpt["optimizer"]["param_groups"]) == 1
     params = model.parameters() if legacy else param_groups(model, tc.weight_decay)
     opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay, fused=True if dev.type == "cuda" else None)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tc.warmup, tc.steps))
-    scaler = torch.amp.GradScaler(dev.type, enabled=amp == torch.float16)
+    scaler = grad_scaler(dev, enabled=amp == torch.float16)
     sig_gen = torch.Generator(device=dev).manual_seed(tc.seed + 1)
     step, history = 0, []
 
@@ -281,19 +349,26 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     share = slice(rank * tc.batch // world, (rank + 1) * tc.batch // world)  # this process's clips of each batch
     batches = Prefetcher(sampler, tc.batch, pin=dev.type == "cuda", workers=workers, part=share) if step < end else None
     saved = ckpt is not None
+    # The first save: a resumed run keeps the checkpoint it resumed from as the fallback; one resumed from
+    # the fallback first drops the unreadable latest file (the fallback stays); a fresh run keeps neither.
+    keep_previous, discard_latest = ckpt is not None, fell_back
 
     def checkpoint() -> None:
-        nonlocal saved
+        nonlocal saved, keep_previous, discard_latest
         rng = {"torch_rng": torch.get_rng_state()} | ({"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {})
         ranks = {"rank_rng": distributed.gather(rng)} if world > 1 else {}  # every process's dropout stream
         if rank == 0:
+            if discard_latest:
+                path.unlink(missing_ok=True)
             save_checkpoint(
-                path, model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
+                path, keep_previous=keep_previous,
+                model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
                 grad_scaler=scaler.state_dict(), step=step, config=cfg.to_dict(), action_stats=sampler.stats.to_dict(),
                 history=history, sigreg_rng=sig_gen.get_state(), sampler_rng=batches.state() if batches else sampler.state(),
                 **rng, **ranks,
             )
-        saved = True
+        saved = keep_previous = True
+        discard_latest = False
 
     held_out = HeldOut(cfg, sampler.stats, seed=tc.seed) if tc.eval_every and rank == 0 else None
     sync_every = sync_every or (LOG_EVERY if dev.type == "cuda" else 1)

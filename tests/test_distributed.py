@@ -86,7 +86,8 @@ def _ddp_training(rank: int, tmp: Path) -> dict:
 def test_ddp_training_writes_one_checkpoint_and_resumes_exactly(ranks):
     tmp, saved = ranks
     for folder in ("full", "part"):
-        assert sorted(p.name for p in (tmp / folder).iterdir()) == ["checkpoint.pt"]  # rank 0 writes
+        names = sorted(p.name for p in (tmp / folder).iterdir())
+        assert names == ["checkpoint.prev.pt", "checkpoint.pt"]  # rank 0 writes (the latest and the one before)
     ckpt = load_checkpoint(tmp / "full" / "checkpoint.pt")
     assert ckpt["step"] == 6 and len(ckpt["rank_rng"]) == WORLD
     model, _, cfg = load_model(tmp / "full" / "checkpoint.pt")

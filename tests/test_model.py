@@ -81,3 +81,37 @@ def test_bad_action_dimension(ci_model):
     z = torch.randn(2, 3, ci_model.cfg.latent)
     with pytest.raises(ValueError, match="actions must have shape"):
         ci_model.predict(z, torch.randn(2, 3, 4))
+
+
+def test_training_path_skips_the_finite_check_that_user_calls_keep(ci_model):
+    """The finite check is a host sync on a GPU: the training loss skips it (its frames come from uint8)."""
+    from lewm_mini.train import TrainingLoss
+
+    frames = torch.rand(2, 4, 3, 64, 64)
+    frames[0, 1, 0, 5, 5] = float("nan")
+    actions = torch.randn(2, 4, 2 * ci_model.cfg.frameskip)
+    with pytest.raises(ValueError, match="NaN"):
+        ci_model.loss(frames, actions)  # user-facing: the clear error stays
+    out = TrainingLoss(ci_model, 0.09)(frames, actions)  # training: no check, the NaN reaches the loss
+    assert not torch.isfinite(out["loss"])  # which the loop's next sync stops on (tests/test_train.py)
+
+
+def test_a_training_step_reads_nothing_back_from_the_device(monkeypatch):
+    """Forward and backward of the training loss never turn a tensor into a Python value (on a GPU each
+    such read is a host sync): the values are read only at the loop's syncs, every LOG_EVERY steps."""
+    from lewm_mini.train import TrainingLoss
+
+    torch.manual_seed(0)
+    model = LeWM(get_config("ci").model).train()
+    frames = torch.rand(4, 4, 3, 64, 64)
+    actions = torch.randn(4, 4, 2 * model.cfg.frameskip)
+
+    def read_back(*args, **kwargs):
+        raise AssertionError("a tensor was read back on the training path")
+
+    for name in ("__bool__", "__float__", "__int__", "__index__", "item", "tolist"):
+        monkeypatch.setattr(torch.Tensor, name, read_back)
+    out = TrainingLoss(model, 0.09)(frames, actions, generator=torch.Generator().manual_seed(0))
+    out["loss"].backward()
+    monkeypatch.undo()
+    assert torch.isfinite(out["loss"]) and all(p.grad is not None for p in model.encoder.parameters())

@@ -1,4 +1,5 @@
 import dataclasses
+import warnings
 
 import pytest
 import torch
@@ -160,6 +161,30 @@ def test_mixed_precision_choice_on_cpu():
     assert amp_dtype(torch.device("cpu")) is None
 
 
+@pytest.mark.parametrize("major, want", [(7, torch.float16), (8, torch.bfloat16)])
+def test_mixed_precision_choice_on_torch_without_the_emulation_flag(monkeypatch, major, want):
+    """torch < 2.4: is_bf16_supported() has no including_emulation and says True on a T4 (emulated)."""
+    from lewm_mini.train import amp_dtype
+
+    def old_is_bf16_supported():
+        return True
+
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", old_is_bf16_supported)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: (major, 5))
+    assert amp_dtype(torch.device("cuda")) == want
+
+
+def test_grad_scaler_on_torch_before_torch_amp_gradscaler(monkeypatch):
+    from lewm_mini.train import grad_scaler
+
+    assert not grad_scaler(torch.device("cpu"), enabled=False).is_enabled()
+    monkeypatch.delattr(torch.amp, "GradScaler")  # torch < 2.3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # newer torch deprecates the old class
+        scaler = grad_scaler(torch.device("cpu"), enabled=False)
+    assert not scaler.is_enabled() and scaler.state_dict() == {}
+
+
 def test_sigreg_stays_float32_under_mixed_precision():
     from lewm_mini.sigreg import SIGReg
 
@@ -200,3 +225,52 @@ def test_runs_begun_with_one_parameter_group_resume_as_they_began(tmp_path, monk
     assert resumed.history == old_full.history
     assert len(load_checkpoint(resumed.checkpoint)["optimizer"]["param_groups"]) == 1
     assert len(load_checkpoint(train(cfg, tmp_path / "new", progress=False).checkpoint)["optimizer"]["param_groups"]) == 2
+
+
+def test_a_corrupt_latest_checkpoint_falls_back_to_the_previous_one(tmp_path):
+    """A VM that dies while Drive still uploads the latest file: the run resumes from the one before."""
+    from lewm_mini.train import previous_checkpoint
+
+    cfg = ci_cfg(steps=12, checkpoint_every=4, eval_every=0)
+    full = train(cfg, tmp_path / "full", progress=False)
+    part = train(cfg, tmp_path / "part", progress=False, stop_after=8)  # checkpoints at steps 4 and 8
+    latest, prev = part.checkpoint, previous_checkpoint(part.checkpoint)
+    assert prev.name == "checkpoint.prev.pt" and load_checkpoint(prev)["step"] == 4
+    assert not latest.with_suffix(".tmp").exists()
+    data = latest.read_bytes()
+    latest.write_bytes(data[: len(data) // 2])  # the half-uploaded latest
+    with pytest.warns(UserWarning, match=r"corrupt.*previous checkpoint .*checkpoint.prev.pt \(step 4\)"):
+        assert load_checkpoint(latest)["step"] == 4
+    with pytest.warns(UserWarning, match="previous checkpoint"):
+        train(cfg, tmp_path / "part", progress=False, stop_after=8)  # steps 5 to 8 again
+    assert load_checkpoint(latest)["step"] == 8 and load_checkpoint(prev)["step"] == 4  # the fallback stayed
+    resumed = train(cfg, tmp_path / "part", progress=False)
+    assert resumed.history == full.history
+    for k, v in full.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[k], v)
+    assert load_checkpoint(latest)["step"] == 12 and load_checkpoint(prev)["step"] == 8  # both good again
+
+
+def test_fallback_when_the_latest_is_missing_and_errors_when_both_are_bad(tmp_path):
+    from lewm_mini.train import previous_checkpoint
+
+    cfg = ci_cfg(steps=8, checkpoint_every=4, eval_every=0)
+    latest = train(cfg, tmp_path, progress=False).checkpoint
+    prev = previous_checkpoint(latest)
+    latest.unlink()  # a crash between the two renames of a save
+    with pytest.warns(UserWarning, match="no checkpoint at"):
+        assert load_checkpoint(latest)["step"] == 4
+    latest.write_bytes(b"not a checkpoint")
+    prev.write_bytes(b"not one either")
+    with pytest.raises(ValueError, match=r"checkpoint .*checkpoint.pt is corrupt"):  # names the latest
+        load_checkpoint(latest)
+
+
+def test_a_fresh_run_keeps_no_fallback_from_an_earlier_run(tmp_path):
+    from lewm_mini.train import previous_checkpoint
+
+    cfg = ci_cfg(steps=8, checkpoint_every=4, eval_every=0)
+    train(cfg, tmp_path, progress=False)
+    assert previous_checkpoint(tmp_path / "checkpoint.pt").exists()
+    fresh = train(cfg, tmp_path, progress=False, resume=False, stop_after=4)  # one save
+    assert not previous_checkpoint(fresh.checkpoint).exists() and load_checkpoint(fresh.checkpoint)["step"] == 4
