@@ -37,14 +37,17 @@
 # - run the whole LeWM pipeline at a chosen size and resume it after an interruption;
 # - say what keeps a GPU busy (mixed precision, uint8 clips prepared ahead, few host syncs) and why the
 #   data set is stored as positions rather than pixels;
-# - compare your success rates with LeWM's published ones, with the random-policy floor and the protocol;
+# - compare your success rates, with their 95% intervals, the random-policy floor and the protocol, with
+#   LeWM's published ones;
 # - train on several GPUs with `torchrun`, and explain why SIGReg must all-reduce its statistic there.
 #
 # **Prerequisites:** chapters 05 (training), 06 (CEM and MPC) and 07 (the graph planner); 04 for SIGReg.
 #
 # **Time:** reading about 30 min.
 #
-# **Compute**: CPU (cpu profile) not measured yet; `python tools/execute_notebooks.py` writes this line.
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.5 min on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
+# busy: load 2.0); ci profile 6 s (reusing what earlier runs left in the cache, machine busy: load 1.4).
 
 # %%
 import subprocess, sys
@@ -71,9 +74,9 @@ pipeline_figure(list(PIPELINE_PARTS))
 plt.show()
 
 # %%
-import os
 import tempfile
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -81,19 +84,28 @@ import numpy as np
 import torch
 from IPython.display import Markdown, display
 
-from lewm_mini.config import cache_dir, get_config
+from lewm_mini.config import get_config
 from lewm_mini.data import ClipSampler, config_hash, frames_to_tensor, load_or_collect
 from lewm_mini.evaluate import evaluate
 from lewm_mini.graph import build_graph
 from lewm_mini.jepa import LeWM, parameter_table
-from lewm_mini.notebook import cached_run, expect
+from lewm_mini.notebook import DRIVE_MOUNT, cached_run, expect, persistent_cache
 from lewm_mini.sigreg import SIGReg
-from lewm_mini.train import LOG_EVERY, amp_dtype, train
+from lewm_mini.train import LOG_EVERY, amp_dtype, frames_to_device, previous_checkpoint, train
 from lewm_mini.viz import plot_plan
+from lewm_mini.world import Geometry
 
 T0 = time.perf_counter()
 plt.rcParams["figure.dpi"] = 90
 WALL = {}  # wall time of each stage in seconds
+
+# %% [markdown]
+# Which size this run uses, with the gpu profile beside it. Under the **ci profile** (the course's
+# automatic test run: a tiny model, a few dozen training steps, a handful of planning tasks) every
+# number in this chapter is a **smoke test**: it shows that each cell runs, not what LeWM learns. The
+# outputs stored with the chapter are the cpu profile's.
+
+# %%
 if device.type == "cuda":
     print(f"GPU: {torch.cuda.get_device_name()}, mixed precision {amp_dtype(device)}; profile {cfg.profile}")
 else:
@@ -105,27 +117,34 @@ for name in dict.fromkeys((cfg.profile, "gpu")):  # this run's profile, and the 
     print(f"{name} profile: {c.model.encoder.upper()} encoder, latent {c.model.latent}, predictor {c.model.pred_depth} "
           f"layers of width {c.model.pred_width}, {n / 1e6:.1f} M parameters; {c.data.episodes:,} episodes x "
           f"{c.data.steps} steps; {c.train.steps:,} steps of {c.train.batch} clips")
+if cfg.profile == "ci":
+    print("ci profile: a smoke test. Its losses, probe and success rates below say nothing about LeWM.")
 
 # %% [markdown]
 # ## 1. One cache for everything, so a disconnect costs minutes, not the run
 #
 # Data and checkpoints go to one folder, `lewm_mini.config.cache_dir()`: `~/.cache/lewm_mini`, or
 # whatever the environment variable `LEWM_CACHE` names. A Colab session's disk disappears when it
-# disconnects; Google Drive does not. So in Colab, mount Drive first (the Files pane, "Mount Drive",
-# or `drive.mount("/content/drive")` from `google.colab` in a new cell): the next cell then points the
-# cache at `MyDrive/lewm_mini`. Training writes a checkpoint every `checkpoint_every` steps (model,
-# optimizer, schedule, gradient scaler, and every random stream); running the notebook again after a
-# disconnect resumes from the last one, and a finished run is simply loaded.
+# disconnects; Google Drive does not. So in Colab the next cell mounts Drive (Colab asks you to allow
+# it) and points the cache at `MyDrive/lewm_mini`, also after a disconnect, when "Run all" starts a
+# fresh VM. If Drive cannot be mounted, the gpu profile stops with what to do rather than train to the
+# VM's disk; the cell prints the folder it uses.
+#
+# Training writes a checkpoint every `checkpoint_every` steps (model, optimizer, schedule, gradient
+# scaler, and every random stream); running the notebook again after a disconnect resumes from the
+# last one, and a finished run is simply loaded. Each checkpoint is written to a temporary file and
+# renamed into place, and the one before it is kept as `checkpoint.prev.pt`: Drive uploads a file some
+# time after it is written, and if the VM dies before the upload ends, the latest file is unreadable;
+# the next run then resumes from the previous one, with a warning.
 
 # %%
-DRIVE = Path("/content/drive/MyDrive")  # where Colab mounts Google Drive
-if DRIVE.is_dir() and "LEWM_CACHE" not in os.environ:
-    os.environ["LEWM_CACHE"] = str(DRIVE / "lewm_mini")
-RUN_DIR = cache_dir() / "models" / f"{cfg.profile}-{cfg.run_key()}"
-print(f"cache: {cache_dir()}")
+cache = persistent_cache(cfg.profile)  # in Colab: mounts Google Drive and puts the cache there
+RUN_DIR = cache / "models" / f"{cfg.profile}-{cfg.run_key()}"
+print(f"cache: {cache}" + (" (Google Drive)" if str(cache).startswith(DRIVE_MOUNT) else ""))
+found = [p.name for p in (RUN_DIR / "checkpoint.pt", previous_checkpoint(RUN_DIR / "checkpoint.pt")) if p.exists()]
 print(f"this profile's run: {RUN_DIR.name}, a checkpoint every {cfg.train.checkpoint_every} steps; "
-      + ("a checkpoint is there: training resumes (or the finished run is loaded)"
-         if (RUN_DIR / "checkpoint.pt").exists() else "no checkpoint yet: training starts from scratch"))
+      + (f"found {' and '.join(found)}: training resumes (or the finished run is loaded)"
+         if found else "no checkpoint yet: training starts from scratch"))
 
 # %% [markdown]
 # ## 2. Data: positions on disk, pixels on demand
@@ -137,20 +156,24 @@ print(f"this profile's run: {RUN_DIR.name}, a checkpoint every {cfg.train.checkp
 # it), and the gpu profile's 10,000 episodes (printed below) fit a Colab session and a Drive folder.
 
 # %%
-expect(2, 10, 60, cfg.profile)
+expect(1, 2, 10, cfg.profile)
 t = time.perf_counter()
 episodes = load_or_collect(cfg.data, "train", progress=False)
 held_out = load_or_collect(cfg.data, "eval", progress=False)
 WALL["data"] = time.perf_counter() - t
-folder = cache_dir() / "data" / config_hash(cfg.data, cfg.data.seed)
-on_disk = sum((folder / f"{k}.npy").stat().st_size for k in ("actions", "pos", "targets"))
 print(f"{len(episodes)} training and {len(held_out)} held-out episodes of {cfg.data.steps} steps "
       f"({WALL['data']:.1f} s)")
 
+# %% [markdown]
+# What storing positions saves, here and at the gpu profile's size:
+
+# %%
 def size(n: float) -> str:
     return next(f"{n / 2**k:.1f} {unit}" for k, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB"), (0, "B")) if n >= 2**k)
 
 
+folder = cache / "data" / config_hash(cfg.data, cfg.data.seed)
+on_disk = sum((folder / f"{k}.npy").stat().st_size for k in ("actions", "pos", "targets"))
 print(f"on disk: {size(on_disk)} per split; the same frames as uint8 pixels: {size(episodes.frames.nbytes)} per split")
 g = get_config("gpu").data  # float32 positions (T + 1 per episode), actions and targets (T each), 2 numbers each
 gpu_disk = g.episodes * ((g.steps + 1) + 2 * g.steps) * 2 * 4
@@ -160,20 +183,22 @@ print(f"gpu profile: {size(gpu_disk)} per split on disk instead of {size(gpu_pix
 
 # %% [markdown]
 # Rendering costs time instead of space. Is it fast enough? One training batch renders in the time
-# below, on one CPU core; the training loop prepares the next batch in a background thread while the
-# current one trains, so the model does not wait for it.
+# below, on one CPU core. The training loop renders the next batches in background threads while the
+# current one trains, so rendering is hidden when a training step takes longer than rendering its
+# batch: two cells down, one step is timed on this device.
 
 # %%
 sampler = ClipSampler(episodes, cfg.model.history, cfg.model.frameskip, seed=0)
 ep, start = sampler.indices(cfg.train.batch)
 t = time.perf_counter()
 for _ in range(5):
-    clips, _ = sampler.get_uint8(ep, start)  # uint8 (B, T, H, W, 3), rendered from positions
+    clips, clip_actions = sampler.get_uint8(ep, start)  # uint8 (B, T, H, W, 3), rendered from positions
 per_batch = (time.perf_counter() - t) / 5
 n_frames = clips.shape[0] * clips.shape[1]
 print(f"one batch: {clips.shape[0]} clips x {clips.shape[1]} frames = {n_frames} frames rendered in "
       f"{per_batch * 1000:.1f} ms ({n_frames / per_batch:,.0f} frames/s)")
 
+# %%
 fig, axes = plt.subplots(3, clips.shape[1], figsize=(1.6 * clips.shape[1], 5))
 for i in range(3):
     for j in range(clips.shape[1]):
@@ -182,6 +207,46 @@ for i in range(3):
 fig.suptitle("three training clips, rendered from stored positions", fontsize=10)
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Each row is one clip: the history frames, then the frame the predictor must predict, `frameskip`
+# steps apart. Only the red agent moves between frames; the walls and the door are the same in every
+# frame, which is why the agent's position is all the cache needs.
+#
+# Now one training step, forward and backward (no optimizer update), of a freshly built model of this
+# profile on this device, with the mixed precision the loop uses, on the batch just rendered:
+
+# %%
+step_model = LeWM(cfg.model, num_proj=cfg.train.num_proj).to(device).train()
+batch_frames = frames_to_device(torch.from_numpy(clips), device)  # as the loop does: uint8 -> float on the device
+batch_actions = clip_actions.to(device)
+amp = amp_dtype(device)
+
+
+def one_step() -> None:
+    with torch.autocast(device.type, dtype=amp, enabled=amp is not None):
+        out = step_model.loss(batch_frames, batch_actions, lam=cfg.train.lam, check_finite=False)
+    out["loss"].backward()
+
+
+one_step()  # the first call also allocates memory and picks kernels: not timed
+if device.type == "cuda":
+    torch.cuda.synchronize()  # CUDA queues work: wait for it before reading the clock
+t = time.perf_counter()
+for _ in range(3):
+    one_step()
+if device.type == "cuda":
+    torch.cuda.synchronize()
+per_step = (time.perf_counter() - t) / 3
+del step_model, batch_frames, batch_actions
+print(f"one training step on {device}: {per_step * 1000:.0f} ms; rendering its batch: {per_batch * 1000:.1f} ms "
+      f"on one CPU core ({per_batch / per_step:.0%} of a step)")
+
+# %% [markdown]
+# On a GPU the loop renders in up to 3 background threads on CPU cores that are otherwise idle, so
+# rendering is free while one batch takes less than a step (a printed share below 100%); above that,
+# the GPU waits. On a CPU there is one rendering thread and it shares the cores with training, so
+# there rendering adds roughly its share to each step.
 
 # %% [markdown]
 # ## 3. Training at the profile's size
@@ -194,10 +259,12 @@ plt.show()
 # - **an input pipeline that keeps up**: clips stay uint8 in pinned memory, are copied without
 #   blocking and become floats on the GPU (4x less to copy), while background threads render the next
 #   batches;
-# - **few host syncs**: reading a number off the GPU (`float(loss)`, a finite check) makes the CPU wait
-#   for the GPU to finish everything queued. The loss terms stay on the GPU and are read every
-#   `LOG_EVERY` steps (and before every checkpoint, so a checkpoint is never written after a
-#   non-finite loss).
+# - **few host syncs**: reading a number off the GPU (`float(loss)`, a check that no value is NaN)
+#   makes the CPU wait for the GPU to finish everything queued. The loss terms stay on the GPU and are
+#   read every `LOG_EVERY` steps (and before every checkpoint, so a checkpoint is never written after a
+#   non-finite loss). The frames are not checked for NaN in the loop: they come from uint8, so they
+#   are finite by construction, and a NaN from anywhere shows in the loss at the next read.
+#   (`tests/test_model.py` checks that a training step reads nothing back.)
 #
 # The first time, the cpu profile trains for about 10 minutes on 2 cores and the gpu profile for an
 # hour or less on a Colab GPU (an aim, not yet measured: no GPU was available when this chapter was
@@ -207,67 +274,126 @@ plt.show()
 expect(8, 600, 3600, cfg.profile)
 t = time.perf_counter()
 result = cached_run(cfg)
-WALL["training"] = time.perf_counter() - t
+WALL["training (cached_run)"] = time.perf_counter() - t
 model, stats = result.model, result.stats
+print(f"cached_run: {WALL['training (cached_run)']:.1f} s in all, of which {result.seconds:.1f} s in this session's "
+      "training loop (about 0 when the finished run came from the cache); the rest loads the data and the model")
+
+# %%
 sizes = ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in parameter_table(model).items())
 print(f"parameters: {sizes}")
-print(f"{len(result.history)} steps; this session's training loop {result.seconds:.0f} s "
-      f"(0 when the finished run came from the cache); host sync every {LOG_EVERY} steps on a GPU")
+print(f"{len(result.history)} steps; host sync every {LOG_EVERY} steps on a GPU")
 last = [h for h in result.history if "probe_r" in h][-1]
 print(f"step {last['step']}: held-out prediction loss {last['val_pred']:.4f}, SIGReg {last['val_sigreg']:.2f}, "
       f"effective rank {last['rank']:.1f} of {cfg.model.latent}, linear probe of the position r = {last['probe_r']:.3f}")
+if cfg.profile == "ci":
+    print("(ci profile: a smoke test; a few dozen steps leave SIGReg far from 1 and the probe weak)")
 
 # %%
 steps = np.array([h["step"] for h in result.history])
 val = [h for h in result.history if "val_pred" in h]
+val_steps = [h["step"] for h in val]
 fig, axes = plt.subplots(1, 3, figsize=(12, 3))
 axes[0].plot(steps, [h["pred"] for h in result.history], lw=0.6, label="training batch")
-axes[0].plot([h["step"] for h in val], [h["val_pred"] for h in val], "o-", ms=3, label="held-out clips")
-axes[0].set_yscale("log"), axes[0].set_title("prediction loss"), axes[0].legend(fontsize=8)
-axes[1].plot(steps, [h["sigreg"] for h in result.history], lw=0.6)
-axes[1].set_yscale("log"), axes[1].set_title("SIGReg (Gaussian latents: about 1)")
-axes[2].plot([h["step"] for h in val], [h["probe_r"] for h in val], "o-", ms=3)
-axes[2].set_title("linear probe of the position, r"), axes[2].set_ylim(0, 1)
+axes[0].plot(val_steps, [h["val_pred"] for h in val], "o-", ms=3, label="held-out clips")
+axes[0].set_yscale("log"), axes[0].set_title("prediction loss"), axes[0].set_ylabel("mean squared error (log)")
+axes[1].plot(steps, [h["sigreg"] for h in result.history], lw=0.6, label="training batch")
+axes[1].plot(val_steps, [h["val_sigreg"] for h in val], "o-", ms=3, label="held-out clips")
+axes[1].axhline(1, color="0.5", lw=0.8, ls=":", label="Gaussian latents (about 1)")
+axes[1].set_yscale("log"), axes[1].set_title("SIGReg"), axes[1].set_ylabel("statistic (log)")
+axes[2].plot(val_steps, [h["probe_r"] for h in val], "o-", ms=3, color="tab:orange", label="held-out clips")
+axes[2].set_title("linear probe of the position"), axes[2].set_ylim(0, 1), axes[2].set_ylabel("Pearson r")
 for ax in axes:
-    ax.set_xlabel("step")
+    ax.set_xlabel("step"), ax.legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# What to look at: the held-out prediction loss should follow the training one down (a widening gap
+# would be overfitting); SIGReg should fall towards the dotted line, the value of Gaussian latents
+# (chapter 04); a prediction loss near zero while SIGReg stays high would be collapse. The probe's r
+# should climb towards 1 as the latents come to encode the agent's position. A ci run is too short
+# for any of this.
 
 # %% [markdown]
 # **Does resuming really change nothing?** A disconnect stops the run between two steps. The cell
 # below trains a tiny model (the ci profile's) for 12 steps in one go, and again with an interruption
 # after 5 steps followed by a resume from the checkpoint: same losses, step by step, and same weights.
+# It runs on the CPU on purpose, where every operation gives the same bits on every run. On a GPU some
+# kernels (some of cuDNN's convolution algorithms, atomic additions in backward passes) may round
+# differently from run to run, so a resumed GPU run matches the uninterrupted one only up to such
+# last-bit differences, which can grow over many steps; everything the checkpoint holds is restored
+# exactly all the same.
 
 # %%
 tiny = get_config("ci")
 tiny.train = replace(tiny.train, steps=12, checkpoint_every=4, eval_every=0)
+t = time.perf_counter()
 with tempfile.TemporaryDirectory() as d:
-    whole = train(tiny, Path(d) / "whole", progress=False)
-    train(tiny, Path(d) / "cut", progress=False, stop_after=5)  # the "disconnect"
-    resumed = train(tiny, Path(d) / "cut", progress=False)  # run it again: it resumes at step 5
-same_loss = [h["loss"] for h in whole.history] == [h["loss"] for h in resumed.history]
-same_weights = all(torch.equal(a, b) for a, b in zip(whole.model.state_dict().values(),
+    uninterrupted = train(tiny, Path(d) / "uninterrupted", device="cpu", progress=False)
+    train(tiny, Path(d) / "cut", device="cpu", progress=False, stop_after=5)  # the "disconnect"
+    resumed = train(tiny, Path(d) / "cut", device="cpu", progress=False)  # run it again: it resumes at step 5
+same_loss = [h["loss"] for h in uninterrupted.history] == [h["loss"] for h in resumed.history]
+same_weights = all(torch.equal(a, b) for a, b in zip(uninterrupted.model.state_dict().values(),
                                                       resumed.model.state_dict().values()))
-print(f"identical losses at all 12 steps: {same_loss}; identical weights: {same_weights}")
+print(f"on the CPU: identical losses at all 12 steps: {same_loss}; identical weights: {same_weights}")
+
+# %% [markdown]
+# And if the VM died while Drive was still uploading the latest checkpoint? Below, a run interrupted
+# after 9 steps (checkpoints at steps 4, 8 and 9) finds its latest file cut in half: it resumes from
+# the previous one, at step 8, with a warning, and still ends exactly where the uninterrupted run ends.
+
+# %%
+with tempfile.TemporaryDirectory() as d:
+    cut = train(tiny, Path(d) / "cut", device="cpu", progress=False, stop_after=9)
+    data = cut.checkpoint.read_bytes()
+    cut.checkpoint.write_bytes(data[: len(data) // 2])  # the half-uploaded latest checkpoint
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rescued = train(tiny, Path(d) / "cut", device="cpu", progress=False)
+    print("warning:", str(caught[0].message).replace(d, "<run folder>"))
+WALL["resume demos (CPU)"] = time.perf_counter() - t
+same_loss = [h["loss"] for h in rescued.history] == [h["loss"] for h in uninterrupted.history]
+print(f"identical losses at all 12 steps: {same_loss}")
 
 # %% [markdown]
 # ## 4. Planning: both protocols, both planners
 #
 # The two protocols of chapter 06: **paper** (start at a random step of a held-out episode, the goal is
-# where the agent was 25 steps later, 50 steps of budget: LeWM's Two-Room protocol) and **cross-room**
-# (start in one room, goal anywhere in the other, 100 steps). The two planners: **flat CEM** to the
-# goal latent (chapter 06) and the **graph planner** (chapter 07), which follows a shortest path
-# through a graph of training-frame latents with CEM to nearby waypoints. Each result comes with a
-# random policy on the very same tasks, the floor to read it against. The graph is built once and
-# shared by both protocols.
+# where the agent was 25 steps later, 50 steps of budget: LeWM's Two-Room protocol, as in its released
+# evaluation config) and **cross-room** (start in one room, goal anywhere in the other, 100 steps). The
+# two planners: **flat CEM** to the goal latent (chapter 06) and the **graph planner** (chapter 07),
+# which follows a shortest path through a graph of training-frame latents with CEM to nearby
+# waypoints. Each result comes with a random policy on the very same tasks, the floor to read it
+# against. The graph is built once and shared by both protocols.
 
 # %%
-EPISODES = {"ci": 4, "cpu": 20, "gpu": 50}[cfg.profile]
-expect(15, 400, 300, cfg.profile)
+expect(1, 10, 60, cfg.profile)
 t = time.perf_counter()
 graph = build_graph(model, episodes, cfg.model.frameskip, n_episodes=cfg.plan.graph_episodes)
 WALL["graph"] = time.perf_counter() - t
 print(f"graph over {len(graph.z)} training-frame latents built in {WALL['graph']:.1f} s")
+
+# %% [markdown]
+# A success rate over a few dozen tasks is uncertain by several points either way, so each comes with
+# its 95% interval. The Wilson score interval behaves well near 0% and 100%, where the textbook
+# p ± 1.96 √(p(1 − p)/n) collapses to a single point:
+
+# %%
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a success rate k / n."""
+    p, d = k / n, 1 + z**2 / n
+    centre, half = (p + z**2 / (2 * n)) / d, z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / d
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+print(f"for example 10/20: {wilson(10, 20)[0]:.0%} to {wilson(10, 20)[1]:.0%}; "
+      f"25/50: {wilson(25, 50)[0]:.0%} to {wilson(25, 50)[1]:.0%}")
+
+# %%
+EPISODES = {"ci": 4, "cpu": 20, "gpu": 50}[cfg.profile]
+expect(5, 140, 240, cfg.profile)
+print(f"success: within {Geometry(cfg.data.size).success_radius:.1f} px of the goal")
 results = {}
 for protocol in ("paper", "cross-room"):
     for planner in ("cem", "graph"):
@@ -276,62 +402,91 @@ for protocol in ("paper", "cross-room"):
             model, stats, cfg, protocol, episodes=EPISODES, seed=0, progress=False, timed_solves=3,
             planner=planner, graph=graph if planner == "graph" else None)
         WALL[f"plan: {protocol}, {planner}"] = time.perf_counter() - t
-        print(f"{protocol:10s} {planner:5s}: success {r['success_rate']:4.0%} ({int(r['success'].sum())}/{EPISODES}), "
-              f"random policy {r['random_success_rate']:4.0%}; one (re)plan {r['plan_seconds_median']:.3f} s; "
-              f"{WALL[f'plan: {protocol}, {planner}']:.0f} s")
+        k = int(r["success"].sum())
+        lo, hi = wilson(k, EPISODES)
+        far = np.median(np.linalg.norm(r["tasks"].goal - r["tasks"].start, axis=1))
+        print(f"{protocol:10s} {planner:5s}: success {k / EPISODES:4.0%} ({k}/{EPISODES}, 95% interval {lo:.0%} to "
+              f"{hi:.0%}), random policy {r['random_success_rate']:4.0%}; start to goal {far:.1f} px (median); "
+              f"one (re)plan {r['plan_seconds_median']:.3f} s; {WALL[f'plan: {protocol}, {planner}']:.0f} s")
 
 # %%
 fig, axes = plt.subplot_mosaic([["bar", "paper cem", "paper graph"], ["bar", "cross-room cem", "cross-room graph"]],
-                               figsize=(12, 6.5), width_ratios=[1.5, 1, 1])
+                               figsize=(12, 7), width_ratios=[1.5, 1, 1])
 x = np.arange(len(results))
-axes["bar"].bar(x - 0.2, [r["success_rate"] for r in results.values()], 0.4, label="MPC with LeWM")
+rates = np.array([r["success_rate"] for r in results.values()])
+bounds = np.array([wilson(int(r["success"].sum()), EPISODES) for r in results.values()])  # (4, 2)
+axes["bar"].bar(x - 0.2, rates, 0.4, yerr=[rates - bounds[:, 0], bounds[:, 1] - rates], capsize=3,
+                label="MPC with LeWM (95% interval)")
 axes["bar"].bar(x + 0.2, [r["random_success_rate"] for r in results.values()], 0.4, color="0.6",
                 label="random policy")
 axes["bar"].set_xticks(x, [f"{p}\n{q}" for p, q in results], fontsize=8)
-axes["bar"].set_ylim(0, 1), axes["bar"].set_title(f"success ({EPISODES} tasks each)"), axes["bar"].legend(fontsize=8)
+axes["bar"].set_ylim(0, 1), axes["bar"].set_ylabel("success rate")
+axes["bar"].set_title(f"success ({EPISODES} tasks each)"), axes["bar"].legend(fontsize=8)
 for (protocol, planner), r in results.items():  # the first task of each: planned path, random path in grey
     plot_plan(r["trajectories"][0], r["tasks"].goal[0], cfg.data.size, bool(r["success"][0]),
               random_traj=r["random_trajectories"][0], ax=axes[f"{protocol} {planner}"],
               title=f"{protocol}, {planner}: {'reached' if r['success'][0] else 'missed'}")
-plt.tight_layout()
+handles, labels = axes["paper cem"].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)  # below, off the paths
+plt.tight_layout(rect=(0, 0.05, 1, 1))
 plt.show()
+
+# %% [markdown]
+# What to look at: on the left, each blue bar against the grey floor beside it (a bar inside its
+# floor's reach, given its interval, shows no planning skill); on the right, the first task of each
+# protocol and planner: the blue path should end inside the green ring, and the grey random path shows
+# how far chance gets on the same task.
 
 # %% [markdown]
 # ## 5. The results beside LeWM's published figures
 #
-# LeWM's figures come from its paper (Two-Room read off a bar chart), from independent reruns, and
-# from its released evaluation config; every row states its protocol, and the random floor on our
-# tasks stands beside each of our rates. Our tasks come from held-out episodes (LeWM draws them from
-# its training data), our frames are 64 x 64 (LeWM's 224 x 224), and the cpu profile is a CNN, not a ViT.
+# Each published figure names its source: LeWM's paper (Two-Room read off its bar chart, Fig. 6), an
+# independent rerun of LeWM, and the RC-aux paper's cross-room numbers; every row states its protocol,
+# and the random floor on our tasks stands beside each of our rates. Our tasks come from held-out
+# episodes (LeWM draws them from its training data), our frames are 64 x 64 (LeWM's 224 x 224), and the
+# cpu profile is a CNN, not a ViT. Under the ci profile our column is a smoke test over 4 tasks.
 
 # %%
 PUBLISHED = {
-    "paper": "LeWM 87% (random about 26%); PLDM 97%, DINO-WM 100%; 50 episodes, goal 25 steps ahead, budget 50",
-    "cross-room": "LeWM 50.4 ± 6.5% (rerun, DINO-WM's Wall task); with a learned reachability cost 83.6 ± 3.6%",
+    "paper": "LeWM 87%, PLDM 97%, DINO-WM 100% (LeWM paper, Fig. 6, read off the bars); LeWM rerun with CEM "
+             "88.8 ± 3.0% (RC-aux repository, results/pixel_control_main_results.csv). Released protocol: "
+             "goal 25 steps ahead, budget 50, 50 episodes",
+    "cross-room": "DINO-WM's Wall task: LeWM 50.4 ± 6.5%; with a learned reachability cost 83.6 ± 3.6% "
+                  "(both from RC-aux, arXiv 2605.07278)",
 }
-rows = ["| protocol | planner | this run: success | random policy, same tasks | one (re)plan, median | "
-        "LeWM and baselines, published |", "|---|---|---|---|---|---|"]
+rows = ["| protocol | planner | this run: success (95% interval) | random policy, same tasks | one (re)plan, median | "
+        "published |", "|---|---|---|---|---|---|"]
 for (protocol, planner), r in results.items():
-    rows.append(f"| {protocol} | {planner} | **{r['success_rate']:.0%}** ({int(r['success'].sum())}/{EPISODES}) | "
+    k = int(r["success"].sum())
+    lo, hi = wilson(k, EPISODES)
+    rows.append(f"| {protocol} | {planner} | **{k / EPISODES:.0%}** ({k}/{EPISODES}; {lo:.0%} to {hi:.0%}) | "
                 f"{r['random_success_rate']:.0%} | {r['plan_seconds_median']:.3f} s | {PUBLISHED[protocol]} |")
-rows.append(f"| training | | {len(result.history):,} steps, {cfg.profile} profile on {device.type} | | | "
-            "LeWM: 10 epochs on one L40S, a few hours; one CEM solve 0.98 s (DINO-WM 47 s) |")
 display(Markdown("\n".join(rows)))
+print(f"this run's model: {len(result.history):,} training steps, {cfg.profile} profile, on {device.type}"
+      + (" (ci: a smoke test)" if cfg.profile == "ci" else ""))
 
 # %% [markdown]
-# And where the time went, stage by stage (training is this session's: seconds when the run came from
-# the cache).
+# LeWM's own model trained for hours on one data-centre GPU; chapter 06 compares one CEM solve's time
+# with the paper's.
+#
+# And where the time went, stage by stage. Training is `cached_run`'s time in this session (loading
+# the data and the model, and the loop): seconds when the run came from the cache.
 
 # %%
 WALL["total so far"] = time.perf_counter() - T0
 for stage, seconds in WALL.items():
     print(f"{stage:26s} {seconds:8.1f} s")
-fig, ax = plt.subplots(figsize=(7, 2.8))
+fig, ax = plt.subplots(figsize=(7, 3))
 stages = [s for s in WALL if s != "total so far"]
 ax.barh(stages, [WALL[s] for s in stages], color="tab:blue")
-ax.invert_yaxis(), ax.set_xlabel("wall time (s)"), ax.set_title(f"{cfg.profile} profile on {device.type}")
+ax.invert_yaxis(), ax.set_xlabel("wall time (s)"), ax.set_ylabel("stage")
+ax.set_title(f"{cfg.profile} profile on {device.type}")
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# What to look at: the longest bar. From the cache it is usually planning (many CEM solves per task); on
+# a first run, training.
 
 # %% [markdown]
 # **Think.** The paper protocol's random floor is far from zero, the cross-room one's is near zero.
@@ -339,11 +494,12 @@ plt.show()
 #
 # <details><summary>Answer</summary>
 #
-# On the paper protocol the goal is where the agent was 25 noisy steps later, often only a few pixels
-# away, and a random walk of 50 steps passes within the success radius of many such goals. Cross-room
-# goals are in the other room: a random walk almost never finds the door. A success rate means little
-# without its floor; cross-room separates planners more sharply, and it is where the graph planner's
-# waypoints should matter.
+# On the paper protocol the goal is where the agent was 25 noisy steps later: the planning cell prints
+# the median start-to-goal distance, a few success radii, not a room away. A random walk of 50 steps
+# passes within the success radius of many such goals. Cross-room goals are in the other room, farther
+# and behind the wall: a random walk almost never finds the door. A success rate means little without its
+# floor; cross-room separates planners more sharply, and it is where the graph planner's waypoints
+# should matter.
 #
 # </details>
 
@@ -362,21 +518,26 @@ plt.show()
 #   from one random stream, so 4 GPUs train on exactly the clips one would, four times faster at best;
 # - BatchNorm becomes SyncBatchNorm (batch statistics over all GPUs). PyTorch's SyncBatchNorm runs on
 #   GPUs only: with CPU processes (gloo) each process normalises with its own share;
-# - rank 0 writes the checkpoints, with every process's random state, and a restart resumes exactly;
+# - rank 0 writes the checkpoints, with every process's random state, and a restart with the same
+#   number of processes resumes where it stopped (`tests/test_distributed.py` checks, on 2 CPU
+#   processes, that it resumes bit for bit);
 # - the same command on a CPU machine uses the gloo backend; the tests run it with 2 processes.
 #
 # **SIGReg needs the whole batch.** Its statistic is about the distribution of the batch: the empirical
-# characteristic function is a mean over the batch, and the statistic is multiplied by the batch size.
-# Each process only holds B / W latents. LeWM's released code applies SIGReg to each share alone; its
-# authors report that this hurts planning. `lewm_mini.SIGReg` instead averages the means of cos and sin
-# over the processes with a differentiable all-reduce (all processes draw the same directions), which
-# gives exactly the whole batch's value. The cell below shows what the all-reduce computes, without
-# starting any processes: held-out latents cut into W shares.
+# characteristic function is a mean over the batch, and the statistic is multiplied by the batch size
+# (chapter 04). Each process only holds B / W latents. LeWM's released code applies SIGReg to each
+# share alone. `lewm_mini.SIGReg` instead averages the means of cos and sin over the processes with a
+# differentiable all-reduce (all processes draw the same directions), which gives exactly the whole
+# batch's value. The next two cells show what the all-reduce computes, without starting any
+# processes: held-out latents cut into W shares.
 
 # %%
 frames = held_out.frames[np.arange(256) % len(held_out), (np.arange(256) * 7) % held_out.frames.shape[1]]
 with torch.no_grad():
     z = model.encode(frames_to_tensor(frames).to(device)).float().cpu()  # (256, D) held-out latents
+print(f"{len(z)} held-out latents of dimension {z.shape[1]}, from the {cfg.profile} profile's model")
+
+# %%
 sigreg = SIGReg(num_proj=256).eval()  # eval mode: the single-process statistic
 
 
@@ -391,8 +552,8 @@ def sigreg_of_shares(shares: list[torch.Tensor], seed: int = 0) -> float:
     return float((err @ sigreg.weights).mean() * sum(len(s) for s in shares))
 
 
-whole = float(sigreg(z, generator=torch.Generator().manual_seed(0)))
-print(f"SIGReg of the {len(z)} latents in one process: {whole:.4f}")
+one_process = float(sigreg(z, generator=torch.Generator().manual_seed(0)))
+print(f"SIGReg of the {len(z)} latents in one process: {one_process:.4f}")
 WORLDS = (1, 2, 4, 8)
 reduced, alone = [], []
 for w in WORLDS:
@@ -400,12 +561,14 @@ for w in WORLDS:
     reduced.append(sigreg_of_shares(shares))
     alone.append(np.mean([float(sigreg(s, generator=torch.Generator().manual_seed(0))) for s in shares]))
     print(f"W = {w}: all-reduced {reduced[-1]:.4f}; each share alone, averaged (released) {alone[-1]:.4f}")
+print(f"each share alone, from W = 1 to W = {WORLDS[-1]}: divided by {alone[0] / alone[-1]:.2f} (a collapsed "
+      f"batch's value would be divided by {WORLDS[-1]}; Gaussian samples' stays near 1 at every W)")
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3))
 ax.plot(WORLDS, reduced, "o-", label="all-reduced (lewm_mini.SIGReg)")
 ax.plot(WORLDS, alone, "s--", color="tab:red", label="each share alone (released)")
-ax.axhline(whole, color="0.5", lw=0.8, label="one process, whole batch")
+ax.axhline(one_process, color="0.5", lw=0.8, label="one process, whole batch")
 ax.set_xscale("log", base=2), ax.set_xticks(WORLDS, [str(w) for w in WORLDS])
 ax.set_xlabel("processes W"), ax.set_ylabel("SIGReg"), ax.legend(fontsize=8)
 ax.set_title(f"SIGReg of {len(z)} held-out latents split over W processes", fontsize=10)
@@ -416,6 +579,16 @@ plt.show()
 # The all-reduced value is the one-process value at every W (up to float rounding): every process sees
 # the statistic of the whole batch. Each share alone is a statistic of a smaller batch, multiplied by a
 # smaller batch size: a different, noisier regulariser whose strength changes with the number of GPUs.
+# Where it goes depends on the latents, and the last line printed above the figure says which case this
+# run is:
+# - on **trained latents** (the cpu profile's stored run) it drifts down towards the value Gaussian
+#   samples give, about 1 (chapter 04): the statistic is the batch size times a systematic deviation,
+#   plus a sampling-noise term near 1 at any batch size, so a test on fewer samples sees less of the
+#   deviation and pushes less;
+# - on **collapsed-like latents** (what a ci run's few steps leave) the deviation is everything, so the
+#   statistic is proportional to the batch size: each share alone gives the whole batch's value
+#   divided by W.
+#
 # The gradient also works out: the all-reduce's backward sums the W processes' identical upstream
 # gradients, so each process's latents get W times their slice of the one-process gradient, and DDP's
 # average over processes divides by W again (`tests/test_distributed.py` checks both on 2 processes).
@@ -433,9 +606,13 @@ plt.show()
 # - Store what the data is made from when it is cheap to remake: positions instead of pixels shrink the
 #   gpu profile's data about 500-fold, and rendering a batch costs milliseconds in a background thread.
 # - A GPU stays busy with mixed precision (bf16, or fp16 with a gradient scaler), uint8 inputs converted
-#   on the device, batches prepared ahead, and host syncs only every `LOG_EVERY` steps.
+#   on the device, batches prepared ahead, and host syncs only every `LOG_EVERY` steps (no per-step NaN
+#   check of the frames: the loss is checked at each sync).
 # - An interrupted run resumes exactly when the checkpoint holds every random stream: torch's on the
-#   CPU and GPU, the clip sampler's, SIGReg's directions, and the gradient scaler.
+#   CPU and GPU, the clip sampler's, SIGReg's directions, and the gradient scaler; bit for bit on the
+#   CPU (section 3), up to non-deterministic kernels on a GPU. In Colab the cache must be on Drive, and
+#   keeping the previous checkpoint covers a latest one that did not finish uploading.
+# - A success rate over a few dozen tasks needs its interval and its random floor beside it.
 # - Under DDP, SIGReg must all-reduce its characteristic function: then its value is the whole batch's
 #   and its gradient the right one; each share alone is a different regulariser.
 #
@@ -448,7 +625,8 @@ plt.show()
 # CUDA work is queued: the Python loop runs ahead of the GPU, launching kernels for the next step while
 # the GPU computes. Reading a value back makes the CPU wait until the GPU has finished everything
 # queued, so the queue empties and the GPU idles while Python prepares the next launches. On the CPU the
-# computation is already finished when the line runs; reading the number costs nothing.
+# computation is already finished when the line runs; reading the number costs nothing. The same holds
+# for `if torch.isfinite(frames).all():`: a Python `if` on a GPU tensor is a read.
 #
 # </details>
 #
@@ -470,8 +648,11 @@ plt.show()
 #
 # Any random stream: the GPU's generator (dropout on CUDA), the CPU's, the clip sampler's, SIGReg's
 # directions; and the optimizer's moments, the learning-rate schedule's position, the gradient scaler's
-# factor. Also the sampler state must be the one before the batch prepared ahead, not after it. (Other
-# hardware or library versions can also change the last bits of floating-point results.)
+# factor. Also the right moment of the clip sampler: the loop's background threads draw the clips of
+# the next batches before the current step runs (section 2), so the sampler's live state is ahead of
+# training; a checkpoint must store the state from before the batches drawn but not yet trained on,
+# or a resume skips them (`Prefetcher.state()` in `lewm_mini/train.py`). (Other hardware, library
+# versions or non-deterministic GPU kernels can also change the last bits of floating-point results.)
 #
 # </details>
 #
@@ -480,10 +661,11 @@ plt.show()
 #
 # <details><summary>Answer</summary>
 #
-# A collapsed batch scores about 0.40 times the batch size, so each share's penalty is about 0.40 B / 8:
-# the collapse penalty is 8 times weaker, as if λ had been divided by 8, and the test on 16 latents per
-# share is noisy, so it pushes in noisier directions. The latents are then regularised less towards the
-# isotropic Gaussian that keeps them spread out, and LeWM's authors report worse planning.
+# A collapsed batch scores about 0.40 times the batch size (chapter 04), so each share's penalty is
+# about 0.40 B / 8: the collapse penalty is 8 times weaker, as if λ had been divided by 8, and the test
+# on 16 latents per share is noisy, so it pushes in noisier directions. The latents are then
+# regularised less towards the isotropic Gaussian that keeps them spread out, and planning, which
+# compares distances between latents, has less spread to work with.
 #
 # </details>
 #
@@ -492,7 +674,10 @@ plt.show()
 # - L. Maes et al. *LeWorldModel* (2026), arXiv 2603.19312: the system and its results.
 # - R. Balestriero, Y. LeCun. *LeJEPA* (2025), arXiv 2511.08544: SIGReg, whose reference implementation
 #   all-reduces the characteristic function across GPUs.
+# - RC-aux (2026), arXiv 2605.07278: LeWM with a learned reachability cost, and the cross-room numbers
+#   of section 5.
 # - PyTorch documentation: *Getting Started with Distributed Data Parallel*, *Automatic Mixed Precision*
-#   (`torch.autocast`, `torch.amp.GradScaler`) and *torchrun (Elastic Launch)*.
+#   (`torch.autocast`, `torch.amp.GradScaler`), *Reproducibility* (which operations are
+#   non-deterministic on a GPU) and *torchrun (Elastic Launch)*.
 # - S. Li et al. *PyTorch Distributed: Experiences on Accelerating Data Parallel Training* (VLDB 2020),
 #   arXiv 2006.15704: how DDP overlaps gradient all-reduce with backward.
