@@ -20,7 +20,7 @@
 #
 # Two functions from chapter 05 (`notebooks/05_training_lewm.ipynb`), each a variant of what the
 # chapter builds: the two-term loss on data laid out time-major, and a training step that
-# accumulates gradients over micro-batches. Write each one where it says `# YOUR CODE HERE`, then run
+# accumulates gradients over micro-batches of unequal sizes. Write each one where it says `# YOUR CODE HERE`, then run
 # the check cell below it: it prints PASS, or FAIL with a hint.
 #
 # **Prerequisites:** chapter 05 (sections 1 and 2).
@@ -86,8 +86,10 @@ def two_term_loss(encoder, predictor, sigreg, frames: torch.Tensor, actions: tor
 check_two_term_loss(two_term_loss)
 
 # %% [markdown]
-# Use it: your loss on a small model agrees with the package's `LeWM.loss` on the same clips
-# (time-major in, batch-major for the package), when both draw the same SIGReg directions.
+# Use it: compare your loss on a small model with the package's `LeWM.loss` on the same clips
+# (time-major in, batch-major for the package), when both draw the same SIGReg directions. Equal
+# values are not enough: a loss with a stop-gradient has the same value and another gradient, so the
+# cell compares the gradients too.
 
 # %%
 try:
@@ -102,11 +104,20 @@ try:
     def sigreg(z):
         return model.sigreg(z, generator=torch.Generator().manual_seed(1))
 
+    def grads(loss) -> list[torch.Tensor]:
+        """The loss's gradient for every parameter (zeros where none flows)."""
+        params = list(model.parameters())
+        has_grad = torch.is_tensor(loss) and loss.requires_grad
+        gs = torch.autograd.grad(loss, params, allow_unused=True) if has_grad else [None] * len(params)
+        return [torch.zeros_like(p) if gp is None else gp for p, gp in zip(params, gs)]
+
     ours = two_term_loss(encoder, model.predictor, sigreg, frames, actions, lam=0.09)
     theirs = model.loss(frames.transpose(0, 1), actions.transpose(0, 1), lam=0.09,
                         generator=torch.Generator().manual_seed(1))
     for k in ("loss", "pred", "sigreg"):
-        print(f"{k:7s} yours {float(ours[k]):.6f}   LeWM.loss {float(theirs[k]):.6f}")
+        print(f"{k:7s} yours {torch.as_tensor(ours[k]).item():.6f}   LeWM.loss {theirs[k].item():.6f}")
+    same = all(torch.allclose(a, b, atol=1e-6) for a, b in zip(grads(ours["loss"]), grads(theirs["loss"])))
+    print("gradients:", "the same as LeWM.loss's" if same else "DIFFERENT from LeWM.loss's (see the check above)")
 except NotImplementedError as err:
     print(f"(write {err} first)")
 
@@ -114,15 +125,17 @@ except NotImplementedError as err:
 # ## Exercise 5.2 · One training step, with gradient accumulation
 #
 # The chapter's training step is zero_grad, forward, backward, clip, step. When a batch of 128 clips
-# does not fit in memory, the usual trick is **gradient accumulation**: split it into k equal
-# micro-batches, run forward and backward on each (`.backward()` *adds* to `.grad`), then clip and
-# step once. Write that step:
-# - the gradient must be the gradient of the **mean** loss over the micro-batches;
+# does not fit in memory, the usual trick is **gradient accumulation**: split it into micro-batches,
+# run forward and backward on each (`.backward()` *adds* to `.grad`), then clip and step once. The
+# micro-batches need not be equal: 128 clips in micro-batches of at most 48 are 48, 48 and 32. Write
+# that step so that it does what one step on the whole batch would do:
+# - the gradient must be the gradient of the **mean loss over all the samples** of the batch;
 # - clip the total gradient norm to `max_norm`, then take one optimizer step;
-# - return `(mean loss as a float, total gradient norm before clipping as a float)`.
+# - return `(mean loss over all the samples as a float, total gradient norm before clipping as a float)`.
 #
-# `loss_fn(model, batch)` returns the scalar loss of one micro-batch. Do not assume `.grad` is empty
-# when your function is called.
+# Each micro-batch is a tuple whose first element holds its samples along dimension 0 (`len(batch[0])`
+# is its size), and `loss_fn(model, batch)` returns the **mean** loss over that micro-batch's samples.
+# Do not assume `.grad` is empty when your function is called.
 
 # %%
 def accumulated_step(model: nn.Module, opt: torch.optim.Optimizer, loss_fn, micro_batches: list,
@@ -130,10 +143,11 @@ def accumulated_step(model: nn.Module, opt: torch.optim.Optimizer, loss_fn, micr
     """One optimizer step on the mean loss over micro_batches; returns (mean loss, grad norm before clipping)."""
     ### BEGIN SOLUTION
     opt.zero_grad(set_to_none=True)  # stale gradients from the previous step would be added otherwise
+    n = sum(len(batch[0]) for batch in micro_batches)
     total = 0.0
     for batch in micro_batches:
-        loss = loss_fn(model, batch) / len(micro_batches)  # gradients add up to those of the mean loss
-        loss.backward()
+        loss = loss_fn(model, batch) * (len(batch[0]) / n)  # its share of the samples: the gradients add up
+        loss.backward()  # to those of the mean loss over all n samples
         total += float(loss.detach())
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)
     opt.step()
@@ -145,14 +159,14 @@ def accumulated_step(model: nn.Module, opt: torch.optim.Optimizer, loss_fn, micr
 check_accumulated_step(accumulated_step)
 
 # %% [markdown]
-# Use it: for a model without BatchNorm, four micro-batches of 32 give the same step as one batch of
-# 128, up to rounding.
+# Use it: for a model without BatchNorm, micro-batches of 48, 48 and 32 give the same step as one
+# batch of 128, up to rounding.
 
 # %%
 try:
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 1))
-    nets = {"one batch of 128": net, "4 micro-batches of 32": copy.deepcopy(net)}
+    nets = {"one batch of 128": net, "micro-batches 48, 48, 32": copy.deepcopy(net)}
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(128, 8, generator=g), torch.randn(128, 1, generator=g)
 
@@ -161,10 +175,10 @@ try:
 
     for name, m in nets.items():
         opt = torch.optim.AdamW(m.parameters(), lr=1e-2)
-        chunks = [(x, y)] if name.startswith("one") else list(zip(x.chunk(4), y.chunk(4)))
+        chunks = [(x, y)] if name.startswith("one") else list(zip(x.split(48), y.split(48)))
         loss, norm = accumulated_step(m, opt, mse, chunks, max_norm=1.0)
-        print(f"{name:22s} loss {loss:.5f}   gradient norm before clipping {norm:.4f}")
-    diff = max(float((p - q).abs().max()) for p, q in zip(*(m.parameters() for m in nets.values())))
+        print(f"{name:24s} loss {loss:.5f}   gradient norm before clipping {norm:.4f}")
+    diff = max(float((p - q).detach().abs().max()) for p, q in zip(*(m.parameters() for m in nets.values())))
     print(f"largest parameter difference after the step: {diff:.1e}")
 except NotImplementedError as err:
     print(f"(write {err} first)")

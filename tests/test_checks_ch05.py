@@ -23,13 +23,14 @@ def accepts(check, fn) -> bool:
 
 
 def _loss(encoder, predictor, sigreg, frames, actions, lam, shift=1, sig_on="z", sig_layout="tb",
-          lam_on="sigreg", item=False, detach=False):
+          lam_on="sigreg", item=False, detach=False, reduce="mean"):
     t, b = frames.shape[:2]
     z = encoder(frames.flatten(0, 1)).unflatten(0, (t, b))  # (T, B, D)
     z_bt, a_bt = z.transpose(0, 1), actions.transpose(0, 1)
     pred = predictor(z_bt[:, :-1], a_bt[:, :-1])
     target = z_bt[:, 1:] if shift else z_bt[:, :-1]
-    pred_loss = F.mse_loss(pred, target.detach() if detach else target)
+    err = (pred - (target.detach() if detach else target)) ** 2
+    pred_loss = {"mean": err.mean(), "sum over D": err.sum(-1).mean(), "sum": err.sum()}[reduce]
     src = {"z": z, "pred": pred.transpose(0, 1), "targets": z[1:]}[sig_on]
     sig = sigreg(src if sig_layout == "tb" else src.transpose(0, 1))
     loss = pred_loss + lam * sig if lam_on == "sigreg" else lam * pred_loss + sig
@@ -73,6 +74,8 @@ LOSS_MUTANTS = {
     "SIGReg on the targets only (T-1 steps)": lambda *a: _loss(*a, sig_on="targets"),
     "returns floats (no gradient)": lambda *a: _loss(*a, item=True),
     "targets detached (a stop-gradient)": lambda *a: _loss(*a, detach=True),
+    "squared error summed over D": lambda *a: _loss(*a, reduce="sum over D"),
+    "squared error summed over every element": lambda *a: _loss(*a, reduce="sum"),
     "predictor fed time-major tensors": _time_major_predictor,
     "action blocks one step late": _actions_late,
 }
@@ -91,7 +94,9 @@ def test_two_term_loss_rejects_mutant(name):
 
 def test_two_term_loss_hints_name_the_mistake(capsys):
     expect = {"targets not shifted": "not shifted", "SIGReg over the wrong axis (B, T, D)": "wrong axis",
-              "lambda on the wrong term": "wrong term", "SIGReg on the predictions": "predictions"}
+              "lambda on the wrong term": "wrong term", "SIGReg on the predictions": "predictions",
+              "squared error summed over D": "over the D", "squared error summed over every element": "every element",
+              "targets detached (a stop-gradient)": "stop-gradient"}
     for name, word in expect.items():
         accepts(check_two_term_loss, LOSS_MUTANTS[name])
         assert word in capsys.readouterr().out, name
@@ -110,19 +115,21 @@ def test_two_term_loss_stub_and_strict():
 # ----------------------------------------------------------------------------- 5.2
 
 
-def _step(model, opt, loss_fn, micro_batches, max_norm, zero="first", clip=True, order="normal", mean=True,
-          norm_after=False, loss_sum=False):
+def _step(model, opt, loss_fn, micro_batches, max_norm, zero="first", clip=True, order="normal", weights="size",
+          norm_after=False, loss_sum=False, loss_unweighted=False):
     if zero == "first":
         opt.zero_grad()
     if order == "step first":
         opt.step()
+    n = sum(len(b[0]) for b in micro_batches)
     total = 0.0
     for b in micro_batches:
         if zero == "each":
             opt.zero_grad()
-        loss = loss_fn(model, b) / (len(micro_batches) if mean else 1)
+        raw = loss_fn(model, b)
+        loss = raw * {"size": len(b[0]) / n, "count": 1 / len(micro_batches), "none": 1.0}[weights]
         loss.backward()
-        total += loss.item() * (len(micro_batches) if loss_sum else 1)
+        total += raw.item() / len(micro_batches) if loss_unweighted else loss.item() * (len(micro_batches) if loss_sum else 1)
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm) if clip else torch.tensor(0.0)
     if norm_after:
         norm = torch.nn.utils.clip_grad_norm_(model.parameters(), float("inf"))
@@ -148,7 +155,9 @@ STEP_MUTANTS = {
     "step before backward": lambda *a: _step(*a, order="step first"),
     "step with the previous gradients": _stale_step,
     "zero_grad inside the loop": lambda *a: _step(*a, zero="each"),
-    "sum of micro-batch losses, not mean": lambda *a: _step(*a, mean=False),
+    "sum of micro-batch losses, not mean": lambda *a: _step(*a, weights="none"),
+    "divides by the number of micro-batches (unequal sizes)": lambda *a: _step(*a, weights="count"),
+    "returns the unweighted mean of the micro-batch losses": lambda *a: _step(*a, loss_unweighted=True),
     "never steps": lambda *a: _step(*a, order="never"),
     "returns the norm after clipping": lambda *a: _step(*a, norm_after=True),
     "returns the summed loss": lambda *a: _step(*a, loss_sum=True),
@@ -167,7 +176,8 @@ def test_accumulated_step_rejects_mutant(name):
 
 def test_accumulated_step_hints_name_the_mistake(capsys):
     expect = {"no zero_grad": "zero_grad", "no clipping": "clip", "step before backward": "before",
-              "zero_grad inside the loop": "once"}
+              "zero_grad inside the loop": "once", "divides by the number of micro-batches (unequal sizes)": "share",
+              "returns the unweighted mean of the micro-batch losses": "mean loss over all samples"}
     for name, word in expect.items():
         accepts(check_accumulated_step, STEP_MUTANTS[name])
         assert word in capsys.readouterr().out, name

@@ -136,6 +136,15 @@ def check_two_term_loss(fn: Callable, strict: bool | None = None) -> bool:
                 if _close(got["pred"], same_step):
                     raise CheckFailed("targets not shifted: the prediction made from z_t is a guess of z_{t+1}, so "
                                       "compare it with the latents of frames 2..T, not 1..T-1")
+                d = z_tb.shape[-1]
+                summed = {d: f"summed the squared error over the D = {d} latent dimensions",
+                          (t - 1) * d: "summed the squared error over the predicted steps and the dimensions",
+                          b * (t - 1) * d: "summed the squared error over every element"}
+                for factor, what in summed.items():
+                    if _close(got["pred"], want["pred"] * factor):
+                        raise CheckFailed(f"pred is {factor} times too large: you {what}. pred is the mean over "
+                                          "every element, batch, time step and dimension alike: "
+                                          "F.mse_loss(pred, target), or (pred - target).pow(2).mean()")
                 raise CheckFailed("pred should be the mean squared error between the predictions (B, T-1, D) and the "
                                   "encoder's latents of frames 2..T")
             require(_close(got["sigreg"], want["sigreg"]), 'got["sigreg"] should be the value sigreg returned')
@@ -163,12 +172,12 @@ def check_two_term_loss(fn: Callable, strict: bool | None = None) -> bool:
 # ----------------------------------------------------------------------------- Exercise 5.2
 
 
-def toy_regression(seed: int = 0, k: int = 4, n: int = 8):
-    """(model, loss_fn, micro_batches): a small MLP without BatchNorm, and k micro-batches of n samples."""
+def toy_regression(seed: int = 0, sizes: tuple[int, ...] = (8, 8, 8, 8)):
+    """(model, loss_fn, micro_batches): a small MLP without BatchNorm, and micro-batches (x, y) of the given sizes."""
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(4, 16), nn.Tanh(), nn.Linear(16, 2))
     g = torch.Generator().manual_seed(seed + 1)
-    batches = [(torch.randn(n, 4, generator=g), torch.randn(n, 2, generator=g)) for _ in range(k)]
+    batches = [(torch.randn(n, 4, generator=g), torch.randn(n, 2, generator=g)) for n in sizes]
 
     def loss_fn(m: nn.Module, batch) -> torch.Tensor:
         x, y = batch
@@ -179,19 +188,25 @@ def toy_regression(seed: int = 0, k: int = 4, n: int = 8):
 
 def accumulated_step_reference(model, opt, loss_fn, micro_batches, max_norm: float,
                                zero_grad: str = "first", clip: bool = True, step: str = "last",
-                               mean: bool = True) -> tuple[float, float]:
-    """The reference (defaults) and its classic mistakes (the other options), used to give hints."""
+                               weights: str = "size") -> tuple[float, float]:
+    """The reference (defaults) and its classic mistakes (the other options), used to give hints.
+
+    weights: "size" (each micro-batch's mean loss times its share of the samples), "count" (divided by the
+    number of micro-batches), "none" (summed).
+    """
     if step == "stale":  # steps with whatever .grad holds, before this batch's gradients exist
         opt.step()
     if zero_grad == "first":
         opt.zero_grad(set_to_none=True)
     if step == "first":
         opt.step()
+    n = sum(len(b[0]) for b in micro_batches)
     total = 0.0
     for b in micro_batches:
         if zero_grad == "each":
             opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model, b) / (len(micro_batches) if mean else 1)
+        w = {"size": len(b[0]) / n, "count": 1 / len(micro_batches), "none": 1.0}[weights]
+        loss = loss_fn(model, b) * w
         loss.backward()
         total += float(loss.detach())
     norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm if clip else float("inf"))
@@ -206,8 +221,8 @@ def _stale_grads(model: nn.Module) -> None:
         p.grad = torch.full_like(p, 0.5)
 
 
-def _after(variant: dict, k: int, max_norm: float) -> tuple[list[torch.Tensor], tuple[float, float]]:
-    model, loss_fn, batches = toy_regression(k=k)
+def _after(variant: dict, sizes: tuple[int, ...], max_norm: float) -> tuple[list[torch.Tensor], tuple[float, float]]:
+    model, loss_fn, batches = toy_regression(sizes=sizes)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     _stale_grads(model)
     out = accumulated_step_reference(model, opt, loss_fn, batches, max_norm, **variant)
@@ -225,8 +240,13 @@ MISTAKES = {
                              "backward on every micro-batch, clip, and only then step"),
     "step with old gradients": ({"step": "stale"}, "opt.step() used gradients left over from before this call: "
                                 "zero_grad, backward on every micro-batch, clip, and only then step"),
-    "sum, not mean": ({"mean": False}, "the gradient must be that of the mean loss: divide each micro-batch loss by "
-                      "the number of micro-batches before backward"),
+    "divided by the number of micro-batches": (
+        {"weights": "count"}, "right when the micro-batches are equal, wrong here: these differ in size, and "
+        "dividing each loss by their number gives a short micro-batch's samples more weight than the others'. "
+        "Weight each micro-batch's mean loss by its share of the samples, len(batch[0]) / (all samples)"),
+    "sum, not mean": ({"weights": "none"}, "the gradient must be that of the mean loss over all samples: weight "
+                      "each micro-batch's mean loss by its share of the samples, len(batch[0]) / (all samples), "
+                      "before backward"),
 }
 
 
@@ -234,9 +254,11 @@ def check_accumulated_step(fn: Callable, strict: bool | None = None) -> bool:
     """fn(model, opt, loss_fn, micro_batches, max_norm) -> (mean loss, gradient norm before clipping), one step."""
 
     def test() -> None:
-        for k, max_norm in ((4, 0.05), (4, 1e6), (1, 0.05), (3, 1e6)):
-            want_params, (want_loss, want_norm) = _after({}, k, max_norm)
-            model, loss_fn, batches = toy_regression(k=k)
+        for sizes, max_norm in (((8, 8, 8, 8), 0.05), ((8, 8, 8, 8), 1e6), ((8,), 0.05), ((12, 12, 5), 1e6),
+                                ((12, 12, 5), 0.05)):
+            k = len(sizes)
+            want_params, (want_loss, want_norm) = _after({}, sizes, max_norm)
+            model, loss_fn, batches = toy_regression(sizes=sizes)
             start = [p.detach().clone() for p in model.parameters()]
             opt = torch.optim.SGD(model.parameters(), lr=0.1)
             _stale_grads(model)
@@ -247,18 +269,22 @@ def check_accumulated_step(fn: Callable, strict: bool | None = None) -> bool:
                     raise CheckFailed("the parameters did not change: call opt.step() once, after the backward "
                                       "passes and the clipping (a step taken before backward finds no gradients)")
                 for name, (variant, hint) in MISTAKES.items():
-                    alt, _ = _after(variant, k, max_norm)
+                    alt, _ = _after(variant, sizes, max_norm)
                     if all(_close(p, q, 1e-6) for p, q in zip(params, alt)):
                         raise CheckFailed(hint)
-                raise CheckFailed(f"with {k} micro-batches and max_norm={max_norm} the parameters moved differently "
-                                  "from one step on the mean loss: zero_grad, backward on each (loss / k), clip, step")
+                raise CheckFailed(f"with micro-batches of sizes {sizes} and max_norm={max_norm} the parameters moved "
+                                  "differently from one step on the mean loss over all samples: zero_grad, backward "
+                                  "on each (its loss times its share of the samples), clip, step")
             require(isinstance(got, tuple) and len(got) == 2,
                     "return a tuple (mean loss, gradient norm before clipping)")
             loss, norm = (float(x) for x in got)
             if not _close(loss, want_loss):
-                require(not _close(loss, want_loss * k) or k == 1,
-                        "return the mean of the micro-batch losses, not their sum")
-                raise CheckFailed(f"the returned loss should be the mean loss over the micro-batches ({want_loss:.5f})")
+                if k > 1 and _close(loss, _after({"weights": "none"}, sizes, max_norm)[1][0]):
+                    raise CheckFailed("return the mean loss over all samples, not the sum of the micro-batch losses")
+                if _close(loss, _after({"weights": "count"}, sizes, max_norm)[1][0]):
+                    raise CheckFailed("return the mean loss over all samples: the plain mean of the micro-batch "
+                                      "losses weights a short micro-batch's samples too much")
+                raise CheckFailed(f"the returned loss should be the mean loss over all samples ({want_loss:.5f})")
             if not _close(norm, want_norm):
                 require(not _close(norm, min(want_norm, max_norm)),
                         "return the norm before clipping: it is what clip_grad_norm_ returns")
