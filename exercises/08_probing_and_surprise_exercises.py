@@ -92,6 +92,8 @@ try:
     plt.show()
 except NotImplementedError as err:
     print(f"(write {err} first)")
+except Exception as err:  # a wrong answer that crashes: the check above says what to fix
+    print(f"(your function raised {type(err).__name__}: {err}; see the check above)")
 
 # %% [markdown]
 # ## Exercise 8.2 · Detection AUC from scores and labels
@@ -130,6 +132,8 @@ try:
     plt.show()
 except NotImplementedError as err:
     print(f"(write {err} first)")
+except Exception as err:  # a wrong answer that crashes: the check above says what to fix
+    print(f"(your function raised {type(err).__name__}: {err}; see the check above)")
 
 # %% [markdown]
 # ## Exercise 8.3 · How straight is a trajectory?
@@ -166,8 +170,15 @@ try:
     plt.show()
 except NotImplementedError as err:
     print(f"(write {err} first)")
+except Exception as err:  # a wrong answer that crashes: the check above says what to fix
+    print(f"(your function raised {type(err).__name__}: {err}; see the check above)")
 
 # %% [markdown]
-# **Going further.** Score whole episodes by their *largest* per-step surprise and by their *mean*
-# surprise, and compute the AUC of "perturbed versus normal episode" for both with your
-# `detection_auc`, on the chapter's scripted episodes. Which score separates them better, and why?
+# **Going further.** Score whole episodes by their *largest* per-step surprise or by their *mean*
+# surprise. On the chapter's scripted episodes the spikes are so large that both scores may separate
+# perturbed from normal episodes perfectly (the chapter prints both AUCs). Build a harder case to see
+# them differ: per-step surprises of 300 normal episodes of 8 steps drawn at random (for instance
+# `rng.gamma(2.0, 0.01, (300, 8))`), perturbed episodes drawn the same way plus a spike of height h at
+# step 4; compute the AUC of "perturbed versus normal episode" for both scores with your
+# `detection_auc`, for a few h. Which score needs the smaller spike, and why? Then let the extra
+# surprise last from step 4 to the end, as it does after the chapter's colour change: which score gains?

@@ -42,9 +42,9 @@
 #
 # **Time:** reading about 45 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 110 s on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, machine busy: load 10.0); ci profile 27 s (machine busy:
-# load 9.1).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 18 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
+# busy: load 2.1); ci profile 7 s (reusing what earlier runs left in the cache, machine busy: load 1.4).
 
 # %%
 import subprocess, sys
@@ -100,7 +100,8 @@ print(SIZES)
 # ## 1. A trained model, an untrained twin, and held-out frames
 #
 # `cached_run` returns the model chapter 05 trained with this profile's settings (it trains it if the
-# cache is empty: about 10 min on 2 cores for the cpu profile). Every experiment below is run on the
+# cache is empty, which takes as long as chapter 05's training cell; the expected time printed below
+# assumes the cache already holds it). Every experiment below is run on the
 # trained model and on an **untrained twin**, the same architecture with its random initial weights:
 # whatever the twin also shows is a property of the architecture or the data, not something learned.
 # All frames come from **held-out** episodes, collected with a seed training never saw.
@@ -218,7 +219,7 @@ print("position probe on held-out frames      r       RMSE (px)")
 for name, res in position.items():
     for kind, (r, err, _) in res.items():
         print(f"  {name:9s} {kind:6s}                   {r:.4f}   {err:6.2f}")
-print("  LeWM (paper, Two-Room) linear          0.996   (MLP probes: r ~ 1.0 for every model it compares)")
+print("  LeWM paper (analysis section), Two-Room: linear 0.996; MLP probes r ~ 1.0 for every model it compares")
 
 # %%
 pred = position["trained"]["linear"][2]
@@ -229,6 +230,7 @@ show = slice(0, 150)
 axes[0].plot(np.stack([true[show, 0], pred[show, 0]]), np.stack([true[show, 1], pred[show, 1]]), "r-", lw=0.8)
 axes[0].plot(true[show, 0], true[show, 1], "k.", ms=3)
 axes[0].set_title("trained, linear probe: true (dots)\nto predicted (red lines), 150 frames", fontsize=9)
+axes[0].set_xlabel("x (px)"), axes[0].set_ylabel("y (px)")
 for ax, name in zip(axes[1:], models):
     for kind, (r, err, p) in position[name].items():
         ax.plot(true[:, 0], p[:, 0], ".", ms=2, alpha=0.5, label=f"{kind}: r={r:.3f}, {err:.1f} px")
@@ -248,21 +250,29 @@ plt.show()
 # has barely trained, and all four are poor).
 #
 # Three lessons from the cpu-profile numbers. Training makes the position **linearly** readable: the
-# trained model's linear probe comes close to the paper's 0.996. The untrained twin is not useless: a
-# random CNN's features still contain the position (its MLP probe recovers most of it), but in a
-# tangled, nonlinear form; what the prediction task and SIGReg add is a *simple* code. And a nonlinear
-# probe always reads at least as much as a linear one (0.999 here, like the paper's r ~ 1.0 for every
-# model it compares), so compare probes of the same kind.
+# trained model's linear probe comes close to the 0.996 that the LeWM paper's analysis section reports
+# for LeWM on Two-Room. The untrained twin is not useless: a random CNN's features still contain the
+# position (its MLP probe recovers most of it), but in a tangled, nonlinear form; what training (the
+# prediction loss with SIGReg) adds is a *simple* code. Which of the two terms does it, this experiment
+# cannot say: it compares a trained model with an untrained one, not one term without the other. And
+# a nonlinear probe can represent every linear readout, so with enough data it reads at least as much
+# as a linear one (with finite data it can also overfit; here it read more, 0.999, and the paper
+# reports MLP probes at r ~ 1.0 for every model it compares, including those whose linear probes differ):
+# compare probes of the same kind.
 #
 # **Think.** Why would a planner that scores plans by the Euclidean distance between latents (chapter
 # 06) care whether position is *linearly* encoded, and not only encoded?
 #
 # <details><summary>Answer</summary>
 #
-# CEM ranks candidate plans by $\lVert \hat z_H - z_{goal} \rVert^2$. If the latent is (close to) a linear
-# function of position, latent distance grows with distance in the room, so "closer in latent space"
-# means "closer to the goal". With a tangled code, two positions far apart could have nearby latents
-# and the cost would mislead the search.
+# CEM ranks candidate plans by $\lVert \hat z_H - z_{goal} \rVert^2$. The probe shows that position is
+# (close to) a linear function of the latent, $p \approx W z$, so
+# $\lVert p - p_{goal} \rVert \lesssim \lVert W \rVert \, \lVert z - z_{goal} \rVert$ up to the probe's error: a
+# plan that brings the latent close to the goal's brings the agent close to the goal. The converse does
+# not follow: the probe reads 2 of the latent's directions, and the others can keep the latent distance
+# large, or change it, while the position is right, so the cost need not grow evenly with distance in
+# the room. With a tangled code (readable only by a nonlinear probe), no such bound holds: two
+# positions far apart could have nearby latents, and a low cost would not mean "close to the goal".
 # </details>
 
 # %% [markdown]
@@ -309,9 +319,10 @@ plt.show()
 # Points on the diagonal are exact readings of the x displacement; the vertical spread is the probe's
 # error. The stored cpu-profile run printed: trained, linear r = 0.822 (2.4 px), MLP r = 0.983
 # (0.8 px); untrained, linear r = 0.064, MLP r = 0.690. Yours are printed above. On that run the motion
-# is in the pair of latents, and the small MLP reads it far better than the linear probe: it can take
-# the difference of two accurate nonlinear position readings, and it can also use *where* the agent is
-# (against a wall, for instance, the agent does not move whatever the action was).
+# is in the pair of latents, and the small MLP reads it far better than the linear probe. The
+# displacement is a function of the two frames alone (the position in the second minus the position in
+# the first; the action is not an input), so a probe that reads positions better can read it better:
+# section 2's MLP read the position to 0.7 px, the linear probe to 2.6 px.
 #
 # **Think.** The last two printed rows fit the probes on the difference $z_{t+5} - z_t$ alone instead
 # of the pair. On the stored cpu-profile run the linear probe did as well on the difference (r = 0.838)
@@ -321,8 +332,11 @@ plt.show()
 #
 # A linear probe on the pair computes $A z_t + B z_{t+5}$. If position is (nearly) linear in $z$,
 # $\Delta \approx W z_{t+5} - W z_t = W (z_{t+5} - z_t)$: the difference already holds what a linear map
-# can use, and fewer inputs overfit less. An MLP on the difference loses *where* the agent was, which it
-# needs wherever the code is not exactly linear and wherever walls stop the motion.
+# can use, and with half the inputs there is less to overfit. An MLP on the difference loses *where* the
+# agent was. If the code is not exactly linear, the same displacement changes the latent differently in
+# different places, and the difference alone cannot undo that; the pair keeps both latents, so the MLP
+# can. (Walls play no part here: they change which displacement an action produces, and the probe sees
+# no action, only the two frames.)
 # </details>
 
 # %% [markdown]
@@ -334,15 +348,23 @@ plt.show()
 #
 # $$s_t = \frac1D \big\lVert \mathrm{predictor}(z_t, a_t) - z_{t+1} \big\rVert^2, \qquad z_t = \mathrm{enc}(o_t),$$
 #
-# with one latent of context (Two-Room has no inertia, so one frame is the whole state). The paper
-# reports that surprise spikes when the agent teleports (paired t-test, p < 0.01) and less for a
-# colour change. We test three events on scripted **held-out** episodes (`lewm_mini.surprise.voe_episodes`):
+# with one latent of context (Two-Room has no inertia, so one frame is the whole state). The LeWM
+# paper's analysis section reports that surprise spikes significantly when the agent teleports
+# mid-episode (paired t-test, p < 0.01, in all its environments) and that abrupt colour changes give
+# weaker spikes. We test three events on scripted **held-out** episodes (`lewm_mini.surprise.voe_episodes`):
 # the agent walks to the wall (below the door), pushes against it for one action block, then walks
 # back. Each episode exists in four versions with the same start and the same actions:
 # - **normal**: the wall stops the agent;
 # - **teleport**: during the pushing block, the agent jumps to a random free spot at least 15 px away;
 # - **wall**: during the pushing block, the wall does not stop it: it walks through;
 # - **colour** (a visual-only control): the agent turns blue, and stays blue; physics is unchanged.
+#
+# Time in this section is counted in action blocks. The episodes keep one frame per block (every
+# `frameskip`-th frame): frame t is the frame after t blocks, and **step t** is block t, from frame t
+# to frame t+1. The event happens during block E (printed below), so between frames E and E+1; the
+# plots count steps relative to it, step 0 being block E. The printed teleport distance is measured
+# between those two frames: the jump (at least 15 px) and then the rest of the block's walking, which
+# can take back a few pixels of it, so its minimum can be below 15 px.
 
 # %%
 voe = voe_episodes(SIZES["voe"], blocks=8, frameskip=FS, size=cfg.data.size, seed=cfg.data.eval_seed)
@@ -352,6 +374,8 @@ print(f"{len(voe)} episodes of {voe.actions.shape[1] // FS} action blocks, event
       f"from frame {E} to {E + 1}, a teleport (the jump, then one block of walking) moves the agent "
       f"{jump.min():.0f} to {jump.max():.0f} px")
 versions = ("normal",) + KINDS
+
+# %%
 fig, axes = plt.subplots(len(versions), 5, figsize=(8, 6.8))
 for row, kind in enumerate(versions):
     for col, t in enumerate(range(E - 2, E + 3)):
@@ -365,11 +389,22 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# How to read it: each row is one version of the same episode, each column one frame (one per action
+# block) around the event. Up to frame E the four rows are identical. In the normal row the agent
+# stands against the wall from frame E to E+1 and then walks back; at frame E+1 the teleported agent is
+# somewhere else in the room, the "wall" agent is on the other side of the wall, and the "colour" agent
+# is where the normal one is, but blue.
+#
 # Surprise per step for every version (`lewm_mini.surprise.surprise`; **Exercise 8.1** in
 # `exercises/08_probing_and_surprise_exercises.ipynb` writes it), and a
 # pixel baseline beside it: the error of a "pixel-copy" predictor that predicts the next frame equals
 # the current one, i.e. the mean squared **frame difference** $\overline{(o_{t+1} - o_t)^2}$. It needs no
 # training and no actions; it flags any change of the image.
+#
+# The predictor takes the actions the way it was trained on them (chapters 03 and 05): the `frameskip`
+# raw 2-D actions of a block concatenated into one vector, each dimension **z-scored** first, i.e.
+# minus its mean and divided by its standard deviation over the training data. `act_stats.block` does
+# both, with the statistics saved with the model.
 
 # %%
 blocks = torch.from_numpy(act_stats.block(voe.actions, FS)).to(device)  # (N, L, 2 * FS), z-scored
@@ -437,56 +472,82 @@ for kind in KINDS:
 # Sweeping the threshold gives the ROC curve (true-positive rate against false-positive rate); the area
 # under it (AUC) is the probability that an event step scores higher than a normal step: 1 is perfect,
 # 0.5 is chance. **Exercise 8.2** computes it from that definition.
+#
+# The printed table ends with a variant for the pixels: the same AUC with other negatives, only the
+# normal twins' step 0 (the moment the normal agent pushes against the wall). Check-your-understanding
+# question 5 asks what that choice of negatives changes.
 
 # %%
 auc = {}
+for kind in KINDS:
+    for scores, what in ((surprise_of, "model"), (pixel_of, "pixels")):
+        auc[kind, what] = roc_auc(scores[kind][:, E], scores["normal"].ravel())
+    twin = roc_auc(pixel_of[kind][:, E], pixel_of["normal"][:, E])  # negatives: the same step of the normal twin
+    print(f"{kind:9s} AUC  model {auc[kind, 'model']:.3f}   pixels {auc[kind, 'pixels']:.3f}   "
+          f"(pixels against the twin's same step only: {twin:.3f})")
+
+# %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.5))
 for ax, kind in zip(axes, KINDS):
     for scores, what, style in ((surprise_of, "model", "-"), (pixel_of, "pixels", "--")):
-        pos, neg = scores[kind][:, E], scores["normal"].ravel()
-        auc[kind, what] = roc_auc(pos, neg)
-        ax.plot(*roc_curve(pos, neg), style, label=f"{what}: AUC {auc[kind, what]:.3f}")
+        ax.plot(*roc_curve(scores[kind][:, E], scores["normal"].ravel()), style,
+                label=f"{what}: AUC {auc[kind, what]:.3f}")
     ax.plot([0, 1], [0, 1], ":", color="0.6")
     ax.set_title(kind, fontsize=9), ax.set_xlabel("false-positive rate (normal steps flagged)")
     ax.legend(fontsize=8, loc="lower right")
 axes[0].set_ylabel("true-positive rate (events flagged)")
 plt.tight_layout()
 plt.show()
-for kind in KINDS:
-    twin = roc_auc(pixel_of[kind][:, E], pixel_of["normal"][:, E])  # negatives: the same step of the normal twin
-    print(f"{kind:9s} AUC  model {auc[kind, 'model']:.3f}   pixels {auc[kind, 'pixels']:.3f}   "
-          f"(pixels against the twin's same step only: {twin:.3f})")
 
 # %% [markdown]
 # A curve hugging the top-left corner flags nearly every event before any normal step; the dotted
 # diagonal is chance. The stored cpu-profile run printed AUC model / pixels: teleport 1.000 / 0.739,
 # wall 1.000 / 0.474, colour 1.000 / 0.360; in the paired tests above, on 300 pairs, the event step was
-# 45 to 88 times as surprising as its normal twin, p < 1e-12 for each event and both tests (the paper's
-# threshold is 0.01). Yours are printed above.
+# 45 to 88 times as surprising as its normal twin, p < 1e-12 for each event and both tests (the
+# paper's threshold is 0.01). Yours are printed above.
 #
 # **Which events would a pixel predictor flag as well?** The pixel-copy predictor measures *how much
 # changed*, not *whether the change was possible*. A teleport changes the image in two places (the
-# agent vanishes here, appears there), and so does an ordinary step once the agent moves more than its
-# own width: the frame difference flags a teleport only partly (AUC 0.74 on that run, from the jumps
-# that change more pixels than any step). Walking through the wall is, pixel for pixel, an ordinary
+# agent vanishes here, appears there), and so does an ordinary walking step once the agent moves more
+# than its own width: in the bottom row of the surprise figure, the teleport's frame difference at
+# step 0 is at the height of the walking steps. So the frame difference ranks a teleport above the
+# normal episodes' quiet steps against the wall, not above their walking steps: AUC 0.74 on that run,
+# better than chance, far from detection. Walking through the wall is, pixel for pixel, an ordinary
 # step: the frame difference cannot tell it from walking (AUC 0.47, chance), while the trained model
-# flags every one, because it learned that the wall stops the agent. The colour change, on an agent
-# standing against the wall, changes fewer pixels than a step (AUC 0.36, below chance). The model flags
-# it too, but for another reason: the blue agent's latent is not what it predicted, which says its
-# *encoder* reacts to a colour it never saw, not that it found the physics broken. (The paper finds
-# colour changes give weaker spikes than teleports; ours is half the teleport's, about as large as the
-# wall's.) That is the difference the paper points at: only a model that predicts the dynamics
-# separates "possible but large" from "impossible but small".
+# flags every one (AUC 1.000): the latent it predicts for that step is far from the latent of an agent
+# in or past the wall, as if it had learned that the wall stops the agent. The colour change, on an
+# agent standing against the wall, changes fewer pixels than a walking step (AUC 0.36, below chance).
+# The model flags it too, but not because the physics broke (it did not): the blue agent's latent is
+# not what the predictor expected from a red one, and the surprise stays high (about 0.4) for as long
+# as the agent stays blue and walks normally. The paper finds colour changes give weaker spikes than
+# teleports and reads it as the model being more sensitive to physical than to visual changes; ours is
+# half the teleport's, about as large as the wall's. What our wall event shows is the point of a
+# world model: the pixel change detector cannot separate an impossible step from an ordinary one of the
+# same size, and the model that predicts the dynamics does.
 #
 # **Think.** Score whole episodes instead of steps: by the *mean* surprise over the episode, or by the
-# *largest* one. Which would you use to find the perturbed episodes, and why? (Try it in the exercises'
-# "Going further".)
+# *largest* one. Which would you use to find the perturbed episodes, and why? The cell after the answer
+# prints the AUC of both, perturbed episodes against normal ones.
 #
 # <details><summary>Answer</summary>
 #
-# The largest. A one-step spike among 8 steps moves the episode mean by only an eighth of its height,
-# and the mean also adds up ordinary variation from the other steps; the maximum keeps the spike whole.
+# In general the largest. A one-step spike among 8 steps moves the episode mean by only an eighth of
+# its height, and the mean also adds up ordinary variation from the other steps; the maximum keeps the
+# spike whole. On this data the choice hardly matters: the stored cpu-profile run printed an
+# episode-level AUC of 1.000 for both scores and all three events. For the largest, that follows from a
+# step-level AUC of 1: when the event step of every perturbed episode scores above every normal step, it
+# scores above the largest step of every normal episode. The mean does as well here because the spikes
+# are 45 to 88 times the normal surprise, and after a colour change the surprise stays high while the
+# agent is blue, which the mean adds up. The exercises' "Going further" builds episodes where the two
+# differ.
 # </details>
+
+# %%
+print(f"episode-level AUC, {len(voe)} perturbed episodes against their {len(voe)} normal twins")
+for kind in KINDS:
+    by = {how: roc_auc(f(surprise_of[kind], axis=1), f(surprise_of["normal"], axis=1))
+          for how, f in (("mean", np.mean), ("largest", np.max))}
+    print(f"  {kind:9s} mean surprise {by['mean']:.3f}   largest surprise {by['largest']:.3f}")
 
 # %% [markdown]
 # ## 5. Temporal straightening
@@ -495,9 +556,9 @@ for kind in KINDS:
 # that a trajectory in the representation is closer to a straight line, which makes the future easier
 # to extrapolate (Hénaff et al. 2019). The LeWM paper measures this as the mean **cosine similarity of
 # consecutive latent velocities**, $\cos(z_{t+1} - z_t,\; z_{t+2} - z_{t+1})$: 1 on a straight line,
-# about 0 for random turns, negative when the path zigzags. It reports the value rising during training
-# (about 0.6 on PushT). **Exercise 8.3** writes the measure; here we use
-# `lewm_mini.surprise.velocity_cosines`.
+# about 0 for random turns, negative when the path zigzags. Its analysis section reports the value
+# rising during training (about 0.6 on PushT, against about 0.4 for PLDM). **Exercise 8.3** writes the
+# measure; here we use `lewm_mini.surprise.velocity_cosines`.
 #
 # The value of a latent path cannot be judged alone: it depends on how straight the agent's own motion
 # is. So we measure four "trajectories" of the same frames: the agent's true positions (the state),
@@ -543,7 +604,10 @@ plt.show()
 
 # %% [markdown]
 # Left: the mean cosine per kind of trajectory, for the two sets of episodes; right: the distribution
-# of the cosines on the held-out episodes. Pixels zigzag: the velocity from frame t to t+1 removes the
+# of the cosines on the held-out episodes, one curve per kind. In the histogram, look at where each
+# curve's mass sits: the pixels' and the untrained latents' pile up at negative cosines, the trained
+# latents' spread over the whole range, and the state's and the probe reading's gather at the two ends,
+# +1 (the next step in the same direction) and -1 (straight back). Pixels zigzag: the velocity from frame t to t+1 removes the
 # blob at its old place and adds it at the new one, and the next velocity removes it there again, so
 # the two share the middle frame with opposite signs (negative cosines). The stored cpu-profile run
 # printed, held-out episodes: state +0.18, pixels -0.29, untrained latent -0.34, trained latent -0.14,
@@ -552,13 +616,15 @@ plt.show()
 #
 # What these numbers say. On the cpu-profile run the trained encoder's paths are straighter than the
 # pixels' and than its untrained twin's, but much less straight than the agent's own path. The last
-# bar shows where the rest goes: the same latents, read through the linear position probe of section 2
-# (2 of the 64 directions), are most of the way to the state. The other directions of $z$ carry small
-# frame-to-frame deviations that do not follow the motion, and a deviation at frame t+1 enters
-# $v_t$ and $v_{t+1}$ with opposite signs, the pixels' zigzag again; the probe's own 2.6 px error does
-# the same against steps of a few pixels. The state is the ceiling: a code of the position cannot be
-# straighter than the position's path, and our data, a noisy walk, is far from straight. The paper's
-# 0.6 is on PushT, with other data and a much longer training.
+# bar: the same latents, read through the linear position probe of section 2 (2 of the 64
+# directions), are most of the way to the state. So the position the latents hold moves nearly as
+# straight as the agent, and what lowers the cosine of the full latent lies in what the other
+# directions do. What that is, this chapter does not measure. One hypothesis: they carry
+# frame-to-frame deviations that do not follow the motion, and a deviation at frame t+1 enters $v_t$
+# and $v_{t+1}$ with opposite signs, the pixels' zigzag again. The agent's own path is not a ceiling
+# (a nonlinear code of the position can trace a straighter path than the position itself), but our
+# trained latents stay well below it, and our data, a noisy walk, is itself far from straight. The
+# paper's 0.6 is on PushT, with other data and a much longer training.
 
 # %% [markdown]
 # ## 6. Check: our MLP probe is `lewm_mini`'s
@@ -594,7 +660,8 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   predicts the dynamics can. A colour change is flagged too, through the encoder's reaction to an
 #   unseen colour.
 # - **Straightening.** Consecutive latent velocities of the trained model point in more similar
-#   directions than those of pixels or of the untrained encoder, bounded by how straight the motion is.
+#   directions than those of pixels or of the untrained encoder, but much less so than the agent's own
+#   velocities; read through the position probe, they come most of the way there.
 #
 # ## Check your understanding
 #

@@ -49,6 +49,7 @@ SURPRISE_MUTANTS = {
         rollout(p, z[:, 0], b, 1) - z[:, 1:]).pow(2).mean(-1),
     "action of the next step": lambda p, z, b: (_one_step(p, z, torch.roll(b, -1, 1)) - z[:, 1:]).pow(2).mean(-1),
     "three latents of context": _teacher_forced_history,
+    "the whole episode as context (crashes past history)": lambda p, z, b: (p(z[:, :-1], b) - z[:, 1:]).pow(2).mean(-1),
 }
 
 
@@ -67,6 +68,11 @@ def test_surprise_hints_name_the_mistake(capsys):
     assert "next" in capsys.readouterr().out
     check_surprise_score(SURPRISE_MUTANTS["mean over the episode instead of per step"], strict=False)
     assert "per step" in capsys.readouterr().out
+    check_surprise_score(SURPRISE_MUTANTS["the whole episode as context (crashes past history)"], strict=False)
+    out = capsys.readouterr().out
+    assert "FAIL. Hint" in out and "at most `history` latents" in out
+    check_surprise_score(SURPRISE_MUTANTS["three latents of context"], strict=False)
+    assert "use one latent" in capsys.readouterr().out
 
 
 def test_surprise_stub_and_strict():
@@ -115,6 +121,13 @@ def test_auc_swapped_labels_hint(capsys):
     assert "wrong way round" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name", ["ties count 0", "ties count 1"])
+def test_auc_ties_hint(name, capsys):
+    check_detection_auc(AUC_MUTANTS[name], strict=False)
+    out = capsys.readouterr().out
+    assert "one half" in out and "(with ties)" not in out
+
+
 # ----------------------------------------------------------------------------- 8.3
 
 
@@ -131,6 +144,7 @@ STRAIGHT_MUTANTS = {
     "mean angle in radians": lambda z: float(torch.arccos(
         F.cosine_similarity(_v(z)[:, :-1], _v(z)[:, 1:], dim=-1).clamp(-1, 1)).mean()),
     "cosine over the time axis": lambda z: float(F.cosine_similarity(_v(z)[:, :-1], _v(z)[:, 1:], dim=1).mean()),
+    "F.cosine_similarity without dim (default dim=1)": lambda z: float(F.cosine_similarity(_v(z)[:, :-1], _v(z)[:, 1:]).mean()),
 }
 
 
@@ -142,3 +156,8 @@ def test_straightness_accepts_reference_and_package():
 @pytest.mark.parametrize("name", STRAIGHT_MUTANTS)
 def test_straightness_rejects_mutant(name):
     assert not accepts(check_straightness, STRAIGHT_MUTANTS[name])
+
+
+def test_straightness_default_dim_hint(capsys):
+    check_straightness(STRAIGHT_MUTANTS["F.cosine_similarity without dim (default dim=1)"], strict=False)
+    assert "dim=-1" in capsys.readouterr().out

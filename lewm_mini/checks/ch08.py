@@ -36,6 +36,14 @@ def _one_step(predictor, z, blocks) -> torch.Tensor:
     return predictor(z[:, :-1].reshape(n * l, 1, d), blocks.reshape(n * l, 1, -1))[:, 0].reshape(n, l, d)
 
 
+def _windowed_context(predictor, z, blocks, history: int) -> torch.Tensor:
+    """The surprise with the last ``history`` true latents as context instead of one (all of them when
+    the episode is shorter): what a whole-episode call to the predictor computes when it fits."""
+    out = [predictor(z[:, max(0, t + 1 - history) : t + 1], blocks[:, max(0, t + 1 - history) : t + 1])[:, -1]
+           for t in range(blocks.shape[1])]
+    return (torch.stack(out, 1) - z[:, 1:]).pow(2).mean(-1)
+
+
 def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
     """fn(predictor, z (N, L+1, D), blocks (N, L, A)) -> (N, L): per-step latent prediction error of the next frame."""
 
@@ -47,9 +55,20 @@ def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
             z = torch.randn(n, length + 1, cfg.latent, generator=g)
             blocks = torch.randn(n, length, a_dim, generator=g)
             with torch.no_grad():
-                got = as_tensor(fn(pred, z.clone(), blocks.clone()), "surprise_score")
+                try:
+                    got = as_tensor(fn(pred, z.clone(), blocks.clone()), "surprise_score")
+                except ValueError as err:
+                    if "at most" not in str(err):
+                        raise
+                    raise CheckFailed(
+                        f"your code raised ValueError: {err}. The predictor takes at most `history` latents "
+                        f"of context ({cfg.history} for this check's predictor), and this episode has "
+                        f"{length} steps: do not pass the whole episode. Give each prediction one latent, "
+                        "predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1], in a loop over t or with the "
+                        "N x L steps reshaped into one batch of windows of length 1") from None
                 want = surprise_reference(pred, z, blocks)
                 one = _one_step(pred, z, blocks)
+                windowed = _windowed_context(pred, z, blocks, cfg.history)
             if tuple(got.shape) == (n,) or (got.ndim == 2 and got.shape == (n, 1) and length > 1):
                 raise CheckFailed(f"return one surprise per step, shape (N, L) = {(n, length)}, not one number per "
                                   "episode: an average over the episode hides a one-step spike")
@@ -69,6 +88,10 @@ def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
             if torch.allclose(got, want.sqrt(), atol=1e-5, rtol=1e-4) or torch.allclose(
                     got, (one - z[:, 1:]).norm(dim=-1), atol=1e-5, rtol=1e-4):
                 raise CheckFailed("use the squared error (no square root): mean over D of (prediction - z_{t+1})^2")
+            if length > 1 and torch.allclose(got, windowed, atol=1e-5, rtol=1e-4):
+                raise CheckFailed("each prediction saw several latents of context (the episode so far); use one "
+                                  "latent, predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1], so that every step "
+                                  "is scored on its own frame and action only")
             from ..rollout import rollout
             ro = rollout(pred, z[:, 0], blocks, 1)
             if torch.allclose(got, (ro - z[:, 1:]).pow(2).mean(-1), atol=1e-5, rtol=1e-4):
@@ -111,16 +134,17 @@ def check_detection_auc(fn: Callable, strict: bool | None = None) -> bool:
             want = auc_reference(scores, labels)
             if abs(got - want) < 1e-6:
                 continue
-            if abs(got - (1 - want)) < 1e-6:
-                raise CheckFailed(f"on {what} expected {want:.3f}, got {got:.3f} = 1 - AUC: the labels are the wrong "
-                                  "way round. An event (label 1) should score higher than a normal step: "
-                                  "AUC = P(score of an event > score of a normal step)")
+            # ties first: on a case with ties, counting them as 1 can equal 1 - AUC by chance
             y = labels.astype(bool)
             pos, neg = scores[y], scores[~y]
             if abs(got - float((pos[:, None] > neg[None]).mean())) < 1e-6 or \
                     abs(got - float((pos[:, None] >= neg[None]).mean())) < 1e-6:
-                raise CheckFailed(f"on {what} (with ties) expected {want:.3f}, got {got:.3f}: a tie between an event "
-                                  "and a normal step counts one half")
+                raise CheckFailed(f"on {what} expected {want:.3f}, got {got:.3f}: count a tie between an event "
+                                  "and a normal step as one half, not as 0 or 1")
+            if abs(got - (1 - want)) < 1e-6:
+                raise CheckFailed(f"on {what} expected {want:.3f}, got {got:.3f} = 1 - AUC: the labels are the wrong "
+                                  "way round. An event (label 1) should score higher than a normal step: "
+                                  "AUC = P(score of an event > score of a normal step)")
             raise CheckFailed(f"on {what} (labels {labels.tolist()[:8]}...) expected {want:.3f}, got {got:.3f}. "
                               "Compare every event with every normal step: AUC = (number of pairs where the event "
                               "scores higher + half the ties) / (number of events x number of normal steps)")
@@ -156,6 +180,10 @@ def check_straightness(fn: Callable, strict: bool | None = None) -> bool:
             if abs(got - want) < 1e-5:
                 continue
             v = z[:, 1:] - z[:, :-1]
+            if abs(got - float(F.cosine_similarity(v[:, :-1], v[:, 1:], dim=1).mean())) < 1e-5:
+                raise CheckFailed(f"on {what} expected {want:.4f}, got {got:.4f}: that is the cosine along dim=1, "
+                                  "the time axis of (N, T, D), which is F.cosine_similarity's default. Compare the "
+                                  "D-dimensional velocities: F.cosine_similarity(v[:, :-1], v[:, 1:], dim=-1)")
             if abs(got - float(F.cosine_similarity(z[:, :-1], z[:, 1:], dim=-1).mean())) < 1e-5:
                 raise CheckFailed(f"on {what}: take the cosine between consecutive *velocities* v_t = z_{{t+1}} - z_t, "
                                   "not between consecutive latents")
