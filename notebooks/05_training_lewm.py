@@ -429,7 +429,7 @@ plt.show()
 # %% [markdown]
 # In a few dozen steps SIGReg falls fast (the latents spread out) while the prediction loss may even
 # *rise*: spread-out latents are harder to predict than the untrained encoder's. (The stored
-# cpu-profile run: SIGReg from 41.8 to 4.2 in 30 steps, while the prediction loss climbs from 0.215
+# cpu-profile run: SIGReg from 41.8 to 4.15 in 30 steps, while the prediction loss climbs from 0.215
 # to 0.65 at step 10 and is back at 0.34 by step 30; yours is printed above.) The third panel shows
 # that clipping is active: in the stored run the gradient norm is above 1 at every one of these 30
 # steps (up to 6.4), so every step is rescaled. Whether these runs would do worse without clipping is
@@ -768,7 +768,7 @@ plt.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# On the stored cpu-profile run: the rollout error (history 1) is 0.0049 at k = 1, 0.031 at k = 5 (the
+# On the stored cpu-profile run: the rollout error (history 1) is 0.0049 at k = 1, 0.0305 at k = 5 (the
 # horizon planning uses) and 0.079 at k = 10, against 0.38, 0.94 and 1.00 for "nothing moves";
 # teacher forcing stays near 0.005 at every k. The error compounds, sixteen-fold over ten blocks, but
 # stays more than ten times below a static guess. One latent of context costs little (0.079 against
