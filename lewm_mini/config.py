@@ -83,6 +83,14 @@ class PlanConfig:
     iterations: int = 30
     horizon: int = 5  # action blocks
     init_std: float = 1.0
+    # iCEM options (lewm_mini.cem); all off is plain CEM
+    noise_beta: float = 0.0  # coloured sampling noise 1/f^beta along time (0: white)
+    keep_elites: float = 0.0  # fraction of the elites carried into the next iteration
+    shrink: float = 1.0  # population divided by this every iteration (never below 2 x elites)
+    return_best: bool = False  # return the best candidate ever scored, not the final mean
+    stop_tol: float = 0.0  # stop when the best cost improved by less than this fraction (0: never)
+    warm_start: bool = False  # start each replan from the previous plan shifted by the executed blocks
+    cem_replan_every: int = 0  # flat CEM: environment steps executed between replans (0: the whole plan)
     history: int | None = None  # latents of context in rollouts (None: the model's history)
     planner: str = "graph"  # "cem": flat CEM to the goal; "graph": CEM to latent waypoints (lewm_mini.graph)
     reach: float = 2.0  # graph: waypoint distance down the shortest path, in action blocks

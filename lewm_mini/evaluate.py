@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .cem import cem
+from .cem import cem, shift_plan
 from .config import Config, DataConfig, PlanConfig, show_progress
 from .data import ActionStats, frames_to_tensor, held_out_episodes
 from .jepa import LeWM
@@ -55,6 +55,8 @@ class Planner:
         self.lo = torch.as_tensor(np.tile(lo, self.fs), device=self.device)  # (A,) per block dimension
         self.hi = torch.as_tensor(np.tile(hi, self.fs), device=self.device)
         self.graph, self._trees = graph, (None, None)
+        self.evaluations = 0  # candidate rollouts scored (each one model rollout of a plan), summed over problems
+        self._previous: torch.Tensor | None = None  # the last plans (P, H, A), for warm starts
         if self.planner == "graph" and graph is None:
             from .data import load_or_collect
             from .graph import build_graph
@@ -69,7 +71,11 @@ class Planner:
         """Environment steps MPC executes from each plan before replanning."""
         if self.planner != "cem":
             return min(self.cfg.replan_every, self.cfg.graph_horizon * self.fs)
-        return self.cfg.horizon * self.fs
+        return min(self.cfg.cem_replan_every or self.cfg.horizon * self.fs, self.cfg.horizon * self.fs)
+
+    def reset(self) -> None:
+        """Forget the previous plans (new tasks): the next solve starts cold."""
+        self._previous = None
 
     @torch.inference_mode()
     def encode(self, frames: np.ndarray) -> torch.Tensor:
@@ -114,11 +120,17 @@ class Planner:
 
         def cost(cand: torch.Tensor) -> torch.Tensor:  # (P, N, H, A) -> (P, N)
             k = cand.shape[1]
+            self.evaluations += p * k
             z = self.model.rollout(z0.repeat_interleave(k, 0), cand.flatten(0, 1), self.history)[:, -1]
             return ((z.view(p, k, -1) - target[:, None]) ** 2).sum(-1)
 
         cfg = dataclasses.replace(self.cfg, horizon=horizon)
-        plan, _ = cem(cost, p, horizon, self.lo.shape[0], cfg, self.lo, self.hi, self.gen, self.device)
+        init = None
+        if self.cfg.warm_start and self._previous is not None and self._previous.shape[:2] == (p, horizon):
+            init = shift_plan(self._previous, self.steps_per_solve // self.fs)
+        plan, _ = cem(cost, p, horizon, self.lo.shape[0], cfg, self.lo, self.hi, self.gen, self.device,
+                      init=init, frameskip=self.fs)
+        self._previous = plan
         return self.stats.unblock(plan.cpu().numpy(), self.fs)
 
     @torch.inference_mode()
@@ -186,6 +198,7 @@ def run_mpc(planner: Planner, tasks: Tasks, size: int, progress: bool = True) ->
     world = BatchedTwoRoom(len(tasks.start), size)
     world.reset(tasks.start, tasks.goal)
     goal_frames = world.goal_frames()
+    planner.reset()
     traj, success, steps = [world.pos.copy()], world.success(), 0
     bar = tqdm(total=tasks.budget, desc=f"MPC {tasks.protocol} (env steps)", unit="step",
                disable=not show_progress(progress))
@@ -209,6 +222,7 @@ def time_solves(planner: Planner, tasks: Tasks, size: int, n: int = 5) -> list[f
     planner.solve(frames[:1], goals[:1])  # warm-up
     times = []
     for i in range(min(n, len(frames))):
+        planner.reset()  # a cold solve: the first of an episode, the costliest
         t = time.perf_counter()
         planner.solve(frames[i : i + 1], goals[i : i + 1])
         times.append(time.perf_counter() - t)
