@@ -125,11 +125,14 @@ def honest(result: dict, profile: str) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    rows = ["| protocol | planner | episodes | budget | LeWM success | random policy | one plan (median s) |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| protocol | planner | episodes | budget | LeWM success (95% CI) | random policy | one plan (median s) "
+            "| rollouts per plan |",
+            "|---|---|---|---|---|---|---|---|"]
     for r in results:
-        rows.append(f"| {r['protocol']} | {r['planner']} | {r['episodes']} | {r['budget']} steps | {r['success_rate']:.0%} | "
-                    f"{r['random_success_rate']:.0%} | {r['plan_seconds_median']:.3f} |")
+        lo, hi = r["success_ci95"]
+        rows.append(f"| {r['protocol']} | {r['planner']} | {r['episodes']} | {r['budget']} steps | {r['success_rate']:.0%} "
+                    f"({lo:.0%}-{hi:.0%}) | {r['random_success_rate']:.0%} | {r['plan_seconds_median']:.3f} "
+                    f"| {r['evaluations_per_solve']:.0f} |")
     notes = sorted({r["note"] for r in results if r.get("note")})
     return "\n".join(rows + ([""] + notes if notes else []))
 

@@ -23,6 +23,13 @@ import torch
 from .config import PlanConfig
 
 
+# iCEM as this course plans with it: the PlanConfig fields to change from plain CEM (300 x 30, white noise,
+# the elites' mean, the whole plan executed). Chosen by `benchmarks/icem.py --tune` on task seeds the
+# reported figures do not use; README "Planning speed" has the measurements.
+ICEM = {"noise_beta": 2.0, "keep_elites": 0.3, "shrink": 1.25, "return_best": True, "warm_start": True,
+        "cem_replan_every": 5, "iterations": 5}
+
+
 def coloured_noise(shape: tuple[int, ...], beta: float, frameskip: int, generator: torch.Generator | None = None,
                    device: str | torch.device = "cpu") -> torch.Tensor:
     """Unit-variance Gaussian noise (..., H, A), correlated in time with power spectrum 1/f^beta.

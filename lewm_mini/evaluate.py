@@ -55,7 +55,8 @@ class Planner:
         self.lo = torch.as_tensor(np.tile(lo, self.fs), device=self.device)  # (A,) per block dimension
         self.hi = torch.as_tensor(np.tile(hi, self.fs), device=self.device)
         self.graph, self._trees = graph, (None, None)
-        self.evaluations = 0  # candidate rollouts scored (each one model rollout of a plan), summed over problems
+        self.evaluations = 0  # candidate plans rolled out by the model, summed over problems
+        self.solves = 0  # CEM solves, one per problem per replan
         self._previous: torch.Tensor | None = None  # the last plans (P, H, A), for warm starts
         if self.planner == "graph" and graph is None:
             from .data import load_or_collect
@@ -128,6 +129,7 @@ class Planner:
         init = None
         if self.cfg.warm_start and self._previous is not None and self._previous.shape[:2] == (p, horizon):
             init = shift_plan(self._previous, self.steps_per_solve // self.fs)
+        self.solves += p
         plan, _ = cem(cost, p, horizon, self.lo.shape[0], cfg, self.lo, self.hi, self.gen, self.device,
                       init=init, frameskip=self.fs)
         self._previous = plan
@@ -242,6 +244,7 @@ def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "pape
     t = time.perf_counter()
     success, traj = run_mpc(planner, tasks, size, progress)
     seconds = time.perf_counter() - t
+    evaluations, solves = planner.evaluations, planner.solves
     rand_success, rand_traj = run_random(tasks, size, seed)
     times = time_solves(planner, tasks, size, timed_solves) if timed_solves else [float("nan")]
     return {
@@ -250,9 +253,12 @@ def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "pape
         "episodes": episodes,
         "budget": tasks.budget,
         "success_rate": float(success.mean()),
+        "success_ci95": wilson(int(success.sum()), len(success)),
         "random_success_rate": float(rand_success.mean()),
         "plan_seconds_median": statistics.median(times),
         "eval_seconds": seconds,
+        "evaluations_per_solve": evaluations / max(solves, 1),
+        "evaluations_per_episode": evaluations / len(success),
         "cem": dataclasses.asdict(cfg.plan),
         "device": str(planner.device),
         "trajectories": traj,
@@ -260,6 +266,14 @@ def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "pape
         "tasks": tasks,
         "success": success,
     }
+
+
+def wilson(successes: int, n: int) -> list[float]:
+    """The 95% Wilson interval of a success rate, [low, high]."""
+    from scipy.stats import binomtest
+
+    ci = binomtest(successes, n).proportion_ci(0.95, method="wilson")
+    return [float(ci.low), float(ci.high)]
 
 
 def summary(result: dict) -> dict:

@@ -18,13 +18,13 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/solutions/06_planning_cem_mpc_solutions.ipynb)
 #
-# Two pieces of the planner from chapter 06 (`notebooks/06_planning_cem_mpc.ipynb`), each in a form the
+# Three pieces of the planner from chapter 06 (`notebooks/06_planning_cem_mpc.ipynb`), each in a form the
 # chapter did not write out. Write each one where it says `# YOUR CODE HERE`, then run the check cell
 # below it: it prints PASS, or FAIL with a hint.
 #
 # **Prerequisites:** chapter 06.
 #
-# **Time:** about 40 min. Compute: CPU (2 cores, cpu profile) a few seconds; ci profile a few seconds.
+# **Time:** about 55 min. Compute: CPU (2 cores, cpu profile) a few seconds; ci profile a few seconds.
 
 # %%
 import subprocess, sys
@@ -40,11 +40,13 @@ from lewm_mini.notebook import setup
 cfg, device = setup(seed=0)
 
 # %%
+import dataclasses
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from lewm_mini.checks.ch06 import check_cem_update, check_mpc, mpc_toolkit
+from lewm_mini.checks.ch06 import check_cem_update, check_mpc, check_warm_start, mpc_toolkit
 from lewm_mini.world import Geometry, background
 
 # %% [markdown]
@@ -184,3 +186,67 @@ except NotImplementedError as err:
 #
 # **Going further.** Time both versions: each plan is a full CEM solve, so `execute = 1` costs
 # `horizon` times more planning for the same budget. When is that worth it?
+
+# %% [markdown]
+# ## Exercise 6.3 · The warm start
+#
+# MPC replans after executing the first `executed` blocks of a plan. The old plan still says what to do
+# next, so iCEM (the chapter's section 3) starts the next solve from it instead of from scratch: the
+# remaining blocks move to the front, and the new blocks at the end, about which nothing is known yet,
+# get the prior, mean 0 in z-scored space. The std goes back to `init_std` everywhere, so the new
+# solve can still move away from the old plan.
+#
+# Write it: given the last solve's Gaussian, `mean` and `std` (P, H, A), return the next solve's
+# starting `mean` and `std`, both (P, H, A), after `executed` blocks (1 <= executed <= H).
+
+# %%
+def warm_start(mean: torch.Tensor, std: torch.Tensor, executed: int, init_std: float
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(P, H, A), (P, H, A), blocks executed, initial std -> the next solve's starting mean and std (P, H, A)."""
+    ### BEGIN SOLUTION
+    pad = torch.zeros_like(mean[:, :executed])  # the prior mean for the new blocks at the end
+    return torch.cat([mean[:, executed:], pad], 1), torch.full_like(std, init_std)
+    ### END SOLUTION
+
+
+# %%
+check_warm_start(warm_start)
+
+# %% [markdown]
+# Use it: a toy problem whose best plan is a ramp that slows down to a stop (the last block is 0, as
+# when the agent arrives). After one block is executed, the best plan for the rest is the same ramp
+# shifted by one block, ending at rest. CEM from a cold start (mean 0) against CEM from your
+# warm start, 3 iterations each: the best cost after each iteration. (Prints a note until written.)
+
+# %%
+from lewm_mini.cem import cem
+from lewm_mini.config import PlanConfig
+
+try:
+    H, A = 5, 4
+    ramp = torch.cat([torch.linspace(2.0, 0.0, H), torch.zeros(1)])[:, None].expand(-1, A)  # ideal, H + 1 blocks
+    lo, hi = torch.full((A,), -3.0), torch.full((A,), 3.0)
+    toy = PlanConfig(samples=40, elites=6, iterations=3, return_best=True)
+    first, _ = cem(lambda c: ((c - ramp[:H]) ** 2).sum((-1, -2)), 1, H, A, dataclasses.replace(toy, iterations=8),
+                   lo, hi, torch.Generator().manual_seed(0))  # the plan of the last solve
+
+    def traced(log):
+        def cost(c):  # after one block: the ideal plan is the ramp from its second block on
+            out = ((c - ramp[1:]) ** 2).sum((-1, -2))
+            log.append(float(out.min()))
+            return out
+        return cost
+
+    cold, warm = [], []
+    cem(traced(cold), 1, H, A, toy, lo, hi, torch.Generator().manual_seed(1))
+    init, _ = warm_start(first, torch.ones_like(first), 1, toy.init_std)
+    cem(traced(warm), 1, H, A, toy, lo, hi, torch.Generator().manual_seed(1), init=init)
+    print("best cost per iteration, cold start:", [round(c, 2) for c in cold[:-1]])
+    print("best cost per iteration, warm start:", [round(c, 2) for c in warm[:-1]])
+except NotImplementedError as err:
+    print(f"(write {err} first)")
+
+# %% [markdown]
+# The warm start begins where the last solve left off, so its first iteration already samples near a
+# good plan; the cold start spends its iterations finding the ramp again. That is why a warm-started
+# MPC can replan after every block with a few iterations per solve (the chapter measures it).

@@ -162,3 +162,62 @@ def test_mpc_stub_and_strict():
     with pytest.raises(AssertionError):
         check_mpc(stub, strict=True)
     assert check_mpc(solution("mpc"), strict=True)
+
+
+# ----------------------------------------------------------------------------- 6.3
+
+from lewm_mini.checks.ch06 import check_warm_start  # noqa: E402
+
+
+def _pad(x, k, value=0.0):
+    return torch.cat([x[:, k:], torch.full_like(x[:, :k], value)], 1)
+
+
+def _by_step(m, s, k, init):  # shifts the flattened plan by one raw 2-D action
+    flat = m.flatten(1)
+    return torch.cat([flat[:, 2:], torch.zeros_like(flat[:, :2])], 1).view_as(m), torch.full_like(s, init)
+
+
+WARM_MUTANTS = {
+    "shift by a step instead of a block": _by_step,
+    "no padding at the end (roll wraps round)": lambda m, s, k, init: (torch.roll(m, -k, 1), torch.full_like(s, init)),
+    "shift the std instead of the mean": lambda m, s, k, init: (m, _pad(s, k, init)),
+    "keep the old narrowed std": lambda m, s, k, init: (_pad(m, k), s),
+    "shift the wrong way": lambda m, s, k, init: (torch.cat([torch.zeros_like(m[:, :k]), m[:, :-k]], 1),
+                                                  torch.full_like(s, init)),
+    "pad with the last block repeated": lambda m, s, k, init: (
+        torch.cat([m[:, k:], m[:, -1:].expand(-1, k, -1)], 1), torch.full_like(s, init)),
+    "always shift by one block": lambda m, s, k, init: (_pad(m, 1), torch.full_like(s, init)),
+    "cold start (zeros)": lambda m, s, k, init: (torch.zeros_like(m), torch.full_like(s, init)),
+    "shorter plan (no padding at all)": lambda m, s, k, init: (m[:, k:], torch.full_like(s[:, k:], init)),
+}
+
+
+def test_warm_start_accepts_the_reference_and_matches_the_package():
+    from lewm_mini.cem import shift_plan
+
+    assert accepts(check_warm_start, solution("warm_start"))
+    assert accepts(check_warm_start, lambda m, s, k, init: (shift_plan(m, k), torch.full_like(s, init)))
+
+
+@pytest.mark.parametrize("name", WARM_MUTANTS)
+def test_warm_start_rejects_mutant(name):
+    assert not accepts(check_warm_start, WARM_MUTANTS[name])
+
+
+@pytest.mark.parametrize("name, hint", [("shift by a step instead of a block", "raw step"),
+                                        ("no padding at the end (roll wraps round)", "wraps"),
+                                        ("shift the std instead of the mean", "shifted the std"),
+                                        ("keep the old narrowed std", "narrowed std")])
+def test_warm_start_hints_name_the_mistake(name, hint, capsys):
+    accepts(check_warm_start, WARM_MUTANTS[name])
+    assert hint in capsys.readouterr().out
+
+
+def test_warm_start_stub_and_strict():
+    def stub(*args):
+        raise NotImplementedError("warm_start")
+
+    assert not accepts(check_warm_start, stub)
+    with pytest.raises(AssertionError):
+        check_warm_start(stub, strict=True)

@@ -222,3 +222,54 @@ def check_mpc(fn: Callable, strict: bool | None = None) -> bool:
                     "time, stopping after `budget` steps")
 
     return run_check("Exercise 6.2 mpc", test, strict)
+
+
+# ----------------------------------------------------------------------------- Exercise 6.3
+
+
+def check_warm_start(fn: Callable, strict: bool | None = None) -> bool:
+    """fn(mean (P, H, A), std (P, H, A), executed, init_std) -> (mean, std): the next solve's starting Gaussian
+    after the first ``executed`` blocks of the plan ``mean`` were carried out."""
+
+    def test() -> None:
+        g = torch.Generator().manual_seed(0)
+        for p, h, a, executed, init_std in ((2, 5, 10, 1, 1.0), (1, 4, 6, 2, 0.5), (3, 3, 4, 3, 1.0)):
+            mean = torch.randn(p, h, a, generator=g) + 3.0  # nowhere near zero: padding shows
+            std = torch.rand(p, h, a, generator=g) * 0.2 + 0.05  # a narrowed search
+            new_mean, new_std = _pair(fn(mean.clone(), std.clone(), executed, init_std), "warm_start")
+            require(tuple(new_mean.shape) == (p, h, a) and tuple(new_std.shape) == (p, h, a),
+                    f"keep the shape (P, H, A) = {(p, h, a)} for both: drop the executed blocks from the front "
+                    f"and pad the end back to H blocks; got {tuple(new_mean.shape)} and {tuple(new_std.shape)}")
+            kept = h - executed
+            if kept and torch.allclose(new_mean[:, :kept], mean[:, :kept]) and not torch.allclose(
+                    new_mean[:, :kept], mean[:, executed:]):
+                if torch.allclose(new_std[:, :kept], std[:, executed:]):
+                    raise CheckFailed("you shifted the std and left the mean in place: the plan is the mean, so "
+                                      "the mean is what moves forward in time")
+                raise CheckFailed("the mean did not move: the first `executed` blocks are done, so block k of the "
+                                  "new plan is block k + executed of the old one")
+            flat = mean.flatten(1)
+            by_step = torch.cat([flat[:, 2:], torch.zeros_like(flat[:, :2])], 1).view(p, h, a)  # one raw 2-D action
+            if torch.allclose(new_mean, by_step):
+                raise CheckFailed("you shifted by one raw step (a few numbers), not by whole blocks: the plan is "
+                                  "(H, A) blocks, so shift along dim 1 by `executed`")
+            if kept and torch.allclose(new_mean[:, kept:], mean[:, :executed]):
+                raise CheckFailed("the end of the new plan holds the blocks you already executed (torch.roll wraps "
+                                  "them round): pad the end with zeros, the prior mean in z-scored space")
+            if kept and torch.allclose(new_mean[:, executed:], mean[:, :kept]):
+                raise CheckFailed("shifted the wrong way: drop the FIRST `executed` blocks (done) and pad at the end")
+            require(torch.allclose(new_mean[:, :kept], mean[:, executed:]),
+                    f"block k of the new mean must be block k + executed of the old one (executed = {executed})")
+            if torch.allclose(new_mean[:, kept:], mean[:, -1:].expand(-1, executed, -1)):
+                raise CheckFailed("you repeated the last block at the end: pad with zeros, the prior mean, since "
+                                  "nothing is known yet about those new blocks")
+            require(torch.allclose(new_mean[:, kept:], torch.zeros(p, executed, a)),
+                    "pad the end of the mean with zeros (the prior mean of z-scored actions), one block per "
+                    "executed block")
+            if torch.allclose(new_std, std) or (kept and torch.allclose(new_std[:, :kept], std[:, executed:])):
+                raise CheckFailed("you kept the old, narrowed std: the search would start frozen around the old "
+                                  "plan; reset the std to init_std everywhere, so the new solve can still move")
+            require(torch.allclose(new_std, torch.full((p, h, a), init_std)),
+                    f"the new std is init_std (= {init_std}) for every number of every block")
+
+    return run_check("Exercise 6.3 warm_start", test, strict)
