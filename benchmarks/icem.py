@@ -28,12 +28,12 @@ from pathlib import Path
 import torch
 
 from lewm_mini.cem import ICEM
-from lewm_mini.config import get_config, usable_cpus
+from lewm_mini.config import PlanConfig, get_config, usable_cpus
 from lewm_mini.evaluate import Planner, evaluate, summary
 from lewm_mini.notebook import cached_run
 
 SETTINGS = {
-    "plain": {},
+    "plain": {k: getattr(PlanConfig(), k) for k in ICEM},
     "icem": ICEM,
     "icem-100": ICEM | {"samples": 100, "elites": 10},
 }
@@ -84,14 +84,17 @@ def main() -> None:
 
 
 def tune_grid() -> dict:
-    """Settings tried when choosing ``ICEM`` (flat planner), one change at a time from a base."""
+    """Settings tried when choosing ``ICEM``: plain CEM, then iCEM, one change at a time from a base."""
+    plain = SETTINGS["plain"]
     base = ICEM | {"samples": 100, "elites": 10}
-    grid = {"plain": {}, "base": base}
-    for key, values in {"noise_beta": [0.0, 3.0], "iterations": [3, 10], "cem_replan_every": [25],
-                        "warm_start": [False], "return_best": [False], "keep_elites": [0.0], "stop_tol": [0.01],
-                        "samples": [300]}.items():
+    grid = {"plain": plain, "plain + best-ever": plain | {"return_best": True},
+            "iCEM 300 samples": ICEM, "iCEM 300 samples, 10 cold iterations": ICEM | {"iterations": 10},
+            "base (100 samples)": base}
+    for key, values in {"iterations": [10], "noise_beta": [0.0, 3.0], "warm_iterations": [3, 10],
+                        "keep_elites": [0.0], "shrink": [1.0], "return_best": [False], "warm_start": [False],
+                        "cem_replan_every": [10]}.items():
         for v in values:
-            grid[f"{key}={v}"] = base | {key: v} | ({"elites": 30} if key == "samples" else {})
+            grid[f"base, {key}={v}"] = base | {key: v}
     return grid
 
 

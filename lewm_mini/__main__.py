@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -17,11 +18,15 @@ from pathlib import Path
 
 import torch
 
+from .cem import ICEM, plain_cem
 from .config import PROFILES, PlanConfig, get_config
 from .distributed import process_group, rank
 from .evaluate import PLANNERS, PROTOCOLS, Planner, evaluate, summary
 from .train import CHECKPOINT, load_model, train
 
+SOLVERS = ("icem", "plain")
+SOLVER_HELP = ("icem: CEM with iCEM's options (lewm_mini.cem.ICEM; warm starts, a replan after every block); "
+               "plain: LeWM's CEM, 300 x 30, the whole plan executed (default: %(default)s)")
 CI_NOTE = ("note: ci profile (a tiny model trained for seconds): success is expected to equal the random "
            "policy's; ci only proves the code runs. Use --profile cpu or gpu for results that mean something.")
 
@@ -103,8 +108,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def with_solver(cfg, solver: str):
+    """cfg with the plan's CEM as chosen: "icem" (lewm_mini.cem.ICEM) or "plain" (LeWM's CEM)."""
+    plan = plain_cem(cfg.plan) if solver == "plain" else dataclasses.replace(plain_cem(cfg.plan), **ICEM)
+    return dataclasses.replace(cfg, plan=plan)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     model, stats, cfg = load_model(args.checkpoint, args.device or "cpu")
+    cfg = with_solver(cfg, args.cem)
     for key in ("horizon", "samples", "iterations"):
         if getattr(args, key) is not None:
             setattr(cfg.plan, key, getattr(args, key))
@@ -153,6 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError(f"argument --out: {err}") from None
     print(f"profile {cfg.profile}: {cfg.data.episodes} episodes, {cfg.train.steps} training steps -> {out}")
     result = train(cfg, out, device=args.device)
+    cfg = with_solver(cfg, args.cem)
     print(f"checkpoint: {result.checkpoint} ({result.seconds:.0f} s of training this run)")
     results = []
     graph = Planner(result.model, result.stats, cfg.plan, planner=args.planner, data=cfg.data).graph  # once
@@ -201,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner,
                    help="cem: flat CEM to the goal; graph: CEM to latent waypoints on a graph of training frames "
                         "(default: %(default)s)")
+    p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
     p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser("run", help="collect data, train, evaluate both protocols, print a table, save pictures")
@@ -209,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner, help="cem or graph (default: %(default)s)")
     p.add_argument("--episodes", type=at_least(1), default=50)
     p.add_argument("--seed", type=at_least(0), default=0)
+    p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
     p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("check", help="run exercise notebooks with every checker strict; say which exercises pass")

@@ -90,6 +90,7 @@ class PlanConfig:
     return_best: bool = False  # return the best candidate ever scored, not the final mean
     stop_tol: float = 0.0  # stop when the best cost improved by less than this fraction (0: never)
     warm_start: bool = False  # start each replan from the previous plan shifted by the executed blocks
+    warm_iterations: int = 0  # iterations of a warm-started solve (0: the same as a cold one)
     cem_replan_every: int = 0  # flat CEM: environment steps executed between replans (0: the whole plan)
     history: int | None = None  # latents of context in rollouts (None: the model's history)
     planner: str = "graph"  # "cem": flat CEM to the goal; "graph": CEM to latent waypoints (lewm_mini.graph)

@@ -123,3 +123,24 @@ def pipeline_figure(highlight: str | list[str], title: str | None = None):
     ax.set_title(title or "LeWM pipeline (highlighted: " + ", ".join(parts) + ")", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def speed_bars(names: list[str], seconds: list[float], colors: list[str], title: str = "", ax=None):
+    """Horizontal bars of seconds per solve on a log axis, each labelled with its value; returns the axes.
+
+    The log scale is set before the limits: a limit set on a linear axis keeps its left edge at 0,
+    which a log axis cannot show (every bar then fills the axis).
+    """
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3))
+    ax.barh(names, seconds, color=colors, alpha=0.8)
+    for y, v in enumerate(seconds):
+        ax.text(v, y, f" {v:.3g} s", va="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlim(min(seconds) / 3, max(seconds) * 10)  # room for the labels on the right
+    ax.set_xlabel("seconds per CEM solve (log scale)")
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=9)
+    return ax

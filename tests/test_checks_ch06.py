@@ -221,3 +221,14 @@ def test_warm_start_stub_and_strict():
     assert not accepts(check_warm_start, stub)
     with pytest.raises(AssertionError):
         check_warm_start(stub, strict=True)
+
+
+def test_cem_update_broadcast_index_gets_the_indexing_hint(capsys):
+    def broadcast_index(m, s, c, f, k):
+        idx = f.topk(k, dim=1, largest=False).indices  # (P, K)
+        el = c[:, idx]  # (P, P, K, H, A): every problem's elites for every problem
+        return el.mean(1), el.std(1)
+
+    assert not accepts(check_cem_update, broadcast_index)
+    out = capsys.readouterr().out
+    assert "pair each problem with its own row" in out and "average over" not in out

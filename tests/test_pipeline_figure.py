@@ -29,3 +29,16 @@ def test_pipeline_figure_highlights_the_requested_parts():
 def test_pipeline_figure_rejects_unknown_parts():
     with pytest.raises(ValueError, match="unknown pipeline part"):
         pipeline_figure(["encoder", "decoder"])
+
+
+def test_speed_bars_show_every_bar_on_a_positive_log_axis():
+    import matplotlib.pyplot as plt
+
+    from lewm_mini.viz import speed_bars
+
+    ax = speed_bars(["a", "b", "c", "d"], [0.4, 40.0, 0.98, 47.0], ["C0"] * 4, "t")
+    lo, hi = ax.get_xlim()
+    assert ax.get_xscale() == "log" and 0 < lo < 0.4 and hi > 47.0  # every bar's end is inside the axis
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == [0.4, 40.0, 0.98, 47.0]
+    plt.close(ax.figure)

@@ -45,7 +45,11 @@ def check_cem_update(fn: Callable, strict: bool | None = None) -> bool:
             new_mean, new_std = _pair(fn(*args), "cem_update")
             want_mean, want_std = cem_update_reference(mean, std, cand, costs, k)
             if tuple(new_mean.shape) != (p, h, a) or tuple(new_std.shape) != (p, h, a):
-                hint = ("average over the candidate axis, dim=1" if new_mean.ndim != 3 else
+                hint = ("an index tensor of shape (P, K) used as candidates[:, idx] picks every problem's elites "
+                        "for every problem, shape (P, P, K, H, A): pair each problem with its own row of idx, "
+                        "candidates[torch.arange(P)[:, None], idx] or torch.take_along_dim"
+                        if new_mean.ndim == 4 and p > 1 else
+                        "average over the candidate axis, dim=1" if new_mean.ndim != 3 else
                         "the elites you averaged are not whole plans: an index of shape (P, K) must select "
                         "every (H, A) entry of each elite (candidates[torch.arange(P)[:, None], idx], or "
                         "torch.gather with the index expanded to (P, K, H, A))")
