@@ -16,7 +16,7 @@ import time
 import numpy as np
 import torch
 
-from lewm_mini.config import get_config, set_cpu_threads
+from lewm_mini.config import get_config, plain_cem, set_cpu_threads
 from lewm_mini.data import ActionStats
 from lewm_mini.evaluate import Planner
 from lewm_mini.jepa import LeWM
@@ -40,6 +40,7 @@ def main() -> None:
         torch.manual_seed(0)
         model = LeWM(cfg.model).to(device).eval()
         stats = ActionStats(np.zeros(2, np.float32), np.full(2, 0.7, np.float32))
+    cfg = plain_cem(cfg)  # LeWM's CEM, as the README quotes it (benchmarks/icem.py times iCEM)
     planner = Planner(model, stats, cfg.plan, seed=0, planner="cem")
     world = BatchedTwoRoom(1, cfg.data.size, seed=0)
     frame, goal = world.render(), world.goal_frames()

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from lewm_mini.config import get_config, usable_cpus
+from lewm_mini.config import get_config, plain_cem, usable_cpus, with_icem
 from lewm_mini.data import load_or_collect
 from lewm_mini.evaluate import Planner, evaluate, make_tasks, time_solves
 from lewm_mini.graph import build_graph, graph_distances, illegal_edges
@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--profile", default="cpu")
     ap.add_argument("--checkpoint", help="default: the cached run of the profile (trained when missing)")
     ap.add_argument("--episodes", type=int, default=200)
+    ap.add_argument("--cem", choices=("plain", "icem"), default="plain",
+                    help="plain: LeWM's CEM, as the README's graph-planner figures (default); icem: the profile's")
     ap.add_argument("--seed", type=int, default=1, help="evaluation seed (tasks); tune on other seeds")
     ap.add_argument("--planners", default="cem,graph,graph-episode-edges,door-oracle")
     ap.add_argument("--protocols", default="cross-room,paper")
@@ -71,6 +73,7 @@ def main() -> None:
         cfg = get_config(args.profile)
         run = cached_run(cfg, progress=not args.json)
         model, stats = run.model, run.stats
+    cfg = plain_cem(cfg) if args.cem == "plain" else with_icem(cfg)
     geo = Geometry(cfg.data.size)
     episodes = load_or_collect(cfg.data, "train", progress=False)
     t = time.perf_counter()

@@ -16,7 +16,7 @@ import json
 
 import torch
 
-from lewm_mini.config import get_config, set_cpu_threads
+from lewm_mini.config import get_config, plain_cem, set_cpu_threads
 from lewm_mini.patch_tokens import planning_speed
 
 
@@ -32,7 +32,7 @@ def main() -> None:
     args = ap.parse_args()
     set_cpu_threads()
     cfg = get_config(args.profile)
-    plan = cfg.plan
+    plan = plain_cem(cfg).plan  # LeWM's CEM on both models: the comparison the paper makes
     if args.samples:
         plan = dataclasses.replace(plan, samples=args.samples, elites=max(2, args.samples // 10))
     if args.iterations:

@@ -3,7 +3,8 @@
     python benchmarks/train_and_plan.py --profile cpu --episodes 50 --out runs/bench_cpu
 
 Reports: training wall time, success on the paper and cross-room protocols with the random
-floor on the same tasks, and the median time of one CEM solve (300 x 30, horizon 5).
+floor on the same tasks, and the median time of one solve, with the profile's default planner and CEM
+(the JSON's "planner" and "cem" say which).
 """
 
 from __future__ import annotations

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shlex
 import sys
@@ -18,15 +17,14 @@ from pathlib import Path
 
 import torch
 
-from .cem import ICEM, plain_cem
-from .config import PROFILES, PlanConfig, get_config
+from .config import PROFILES, PlanConfig, get_config, plain_cem, with_icem
 from .distributed import process_group, rank
 from .evaluate import PLANNERS, PROTOCOLS, Planner, evaluate, summary
 from .train import CHECKPOINT, load_model, train
 
 SOLVERS = ("icem", "plain")
-SOLVER_HELP = ("icem: CEM with iCEM's options (lewm_mini.cem.ICEM; warm starts, a replan after every block); "
-               "plain: LeWM's CEM, 300 x 30, the whole plan executed (default: %(default)s)")
+SOLVER_HELP = ("icem: CEM with iCEM's options (lewm_mini.config.ICEM: 100 x 10, warm starts, a replan every "
+               "10 steps); plain: LeWM's CEM, 300 x 30, the whole plan executed (default: %(default)s)")
 CI_NOTE = ("note: ci profile (a tiny model trained for seconds): success is expected to equal the random "
            "policy's; ci only proves the code runs. Use --profile cpu or gpu for results that mean something.")
 
@@ -109,9 +107,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def with_solver(cfg, solver: str):
-    """cfg with the plan's CEM as chosen: "icem" (lewm_mini.cem.ICEM) or "plain" (LeWM's CEM)."""
-    plan = plain_cem(cfg.plan) if solver == "plain" else dataclasses.replace(plain_cem(cfg.plan), **ICEM)
-    return dataclasses.replace(cfg, plan=plan)
+    """cfg with the plan's CEM as chosen: "icem" (the profile's, lewm_mini.config.ICEM) or "plain" (LeWM's)."""
+    return plain_cem(cfg) if solver == "plain" else with_icem(cfg)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

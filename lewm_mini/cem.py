@@ -12,29 +12,16 @@ iCEM (Pinneri et al., 2020) changes five things, each switchable in ``PlanConfig
 - ``return_best``: return the best candidate ever scored instead of the final mean;
 - ``init`` (a warm start, see ``shift_plan``): the previous plan shifted by the executed blocks.
 ``stop_tol`` stops early when the best cost improved by less than this fraction in an iteration.
+The settings every profile plans with are ``lewm_mini.config.ICEM``; ``config.plain_cem`` turns them off.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable
 
 import torch
 
 from .config import PlanConfig
-
-
-# iCEM as this course plans with it: the PlanConfig fields to change from plain CEM (300 x 30, white noise,
-# the elites' mean, the whole plan executed). Chosen by `benchmarks/icem.py --tune` on task seeds the
-# reported figures do not use; README "Planning speed" has the measurements.
-ICEM = {"noise_beta": 2.0, "keep_elites": 0.3, "shrink": 1.25, "return_best": True, "stop_tol": 0.0,
-        "warm_start": True, "cem_replan_every": 5, "warm_iterations": 5}
-
-
-def plain_cem(plan: PlanConfig) -> PlanConfig:
-    """The same settings with every iCEM option off: LeWM's CEM at the profile's samples and iterations."""
-    defaults = PlanConfig()
-    return dataclasses.replace(plan, **{k: getattr(defaults, k) for k in ICEM})
 
 
 def coloured_noise(shape: tuple[int, ...], beta: float, frameskip: int, generator: torch.Generator | None = None,

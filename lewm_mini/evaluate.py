@@ -127,8 +127,10 @@ class Planner:
 
         cfg = dataclasses.replace(self.cfg, horizon=horizon)
         init = None
-        if self.cfg.warm_start and self._previous is not None and self._previous.shape[:2] == (p, horizon):
-            init = shift_plan(self._previous, self.steps_per_solve // self.fs)
+        executed = self.steps_per_solve // self.fs  # blocks of the last plan carried out since
+        if (self.cfg.warm_start and executed < horizon and self._previous is not None
+                and self._previous.shape[:2] == (p, horizon)):
+            init = shift_plan(self._previous, executed)
             cfg = dataclasses.replace(cfg, iterations=min(self.cfg.warm_iterations or cfg.iterations, cfg.iterations))
         self.solves += p
         plan, _ = cem(cost, p, horizon, self.lo.shape[0], cfg, self.lo, self.hi, self.gen, self.device,

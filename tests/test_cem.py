@@ -154,3 +154,32 @@ def test_planner_warm_start_shifts_the_previous_plan_by_the_executed_blocks(monk
     planner.solve(frames, frames)
     assert seen[2] is None  # new tasks start cold
     assert planner.evaluations > 0
+
+
+def test_profiles_plan_with_icem_and_plain_cem_turns_it_off():
+    from lewm_mini.config import ICEM, plain_cem, with_icem
+
+    for profile in ("ci", "cpu", "gpu"):
+        cfg = get_config(profile)
+        assert all(getattr(cfg.plan, k) == v for k, v in ICEM.items())
+        plain = plain_cem(cfg).plan
+        assert not plain.warm_start and not plain.return_best and plain.noise_beta == 0 and plain.shrink == 1
+        assert plain.cem_replan_every == 0 and plain.keep_elites == 0
+        assert (plain.samples, plain.iterations) == ((32, 3) if profile == "ci" else (300, 30))
+        assert plain.history == cfg.plan.history and plain.planner == cfg.plan.planner  # nothing else changes
+        assert with_icem(plain_cem(cfg)).plan == cfg.plan
+    assert get_config("cpu").run_key() == plain_cem(get_config("cpu")).run_key()  # planning never changes the run
+
+
+def test_a_warm_start_with_nothing_left_is_a_cold_start(monkeypatch):
+    cfg = get_config("ci")
+    plan = dataclasses.replace(cfg.plan, planner="cem", cem_replan_every=cfg.plan.horizon * cfg.model.frameskip)
+    planner = Planner(LeWM(cfg.model).eval(), ActionStats(np.zeros(2, np.float32), np.ones(2, np.float32)), plan)
+    seen = []
+    real = evaluate_module.cem
+    monkeypatch.setattr(evaluate_module, "cem", lambda *a, **k: seen.append((k.get("init"), a[4].iterations))
+                        or real(*a, **k))
+    frames = np.full((1, 64, 64, 3), 255, np.uint8)
+    planner.solve(frames, frames)
+    planner.solve(frames, frames)
+    assert seen[1][0] is None and seen[1][1] == plan.iterations  # the whole plan ran: cold, full iterations

@@ -24,8 +24,21 @@ def test_train_then_evaluate_json(tmp_path):
         r = run("evaluate", "--checkpoint", ckpt, "--episodes", "2", "--protocol", "paper", "--planner", planner, "--json")
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["planner"] == planner
+    rollouts = {}
+    for solver in ("plain", "icem"):  # the same tasks with each CEM; the JSON says what each one cost
+        r = run("evaluate", "--checkpoint", ckpt, "--episodes", "2", "--protocol", "paper", "--planner", "cem",
+                "--cem", solver, "--json")
+        assert r.returncode == 0, r.stderr
+        out = json.loads(r.stdout)
+        lo, hi = out["success_ci95"]
+        assert 0 <= lo <= out["success_rate"] <= hi <= 1
+        assert out["cem"]["warm_start"] == (solver == "icem")
+        rollouts[solver] = out["evaluations_per_episode"]
+    assert rollouts["plain"] == 2 * (32 * 3 + 1)  # two 25-step plans of 32 samples x 3 iterations (+ the mean)
     r = run("evaluate", "--checkpoint", ckpt, "--planner", "astar")
     assert r.returncode == 2 and "--planner" in r.stderr
+    r = run("evaluate", "--checkpoint", ckpt, "--cem", "mppi")
+    assert r.returncode == 2 and "--cem" in r.stderr
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
