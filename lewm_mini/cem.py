@@ -9,7 +9,7 @@ iCEM (Pinneri et al., 2020) changes five things, each switchable in ``PlanConfig
   neighbouring steps move together, so a candidate is a smooth push rather than jitter;
 - ``keep_elites``: a fraction of the elites carried into the next iteration's candidates;
 - ``shrink``: the population shrinks by this factor every iteration (never below 2K);
-- ``return_best``: return the best candidate ever scored instead of the final mean;
+- ``return_best``: return the best candidate ever scored (or the final mean, if that scores lower);
 - ``init`` (a warm start, see ``shift_plan``): the previous plan shifted by the executed blocks.
 ``stop_tol`` stops early when the best cost improved by less than this fraction in an iteration.
 The settings every profile plans with are ``lewm_mini.config.ICEM``; ``config.plain_cem`` turns them off.
@@ -61,16 +61,17 @@ def shift_plan(plan: torch.Tensor, blocks: int) -> torch.Tensor:
 
 def cem(cost: Callable[[torch.Tensor], torch.Tensor], problems: int, horizon: int, action_dim: int,
         cfg: PlanConfig, lo: torch.Tensor, hi: torch.Tensor, generator: torch.Generator | None = None,
-        device: str | torch.device = "cpu", init: torch.Tensor | None = None,
+        device: str | torch.device = "cpu", init: torch.Tensor | None = None, init_std: torch.Tensor | None = None,
         frameskip: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
     """Minimise ``cost`` over action sequences.
 
     cost: candidates (P, N, H, A) -> costs (P, N). lo, hi: (A,) bounds in z-scored space.
-    init: (P, H, A) initial mean (a warm start), zeros when None. frameskip: raw steps per block
+    init, init_std: (P, H, A) initial mean and std (a warm start); zeros and ``cfg.init_std`` when None.
+    frameskip: raw steps per block
     (only shapes the coloured noise). Returns the plans (P, H, A) and their costs (P,).
     """
     mean = torch.zeros(problems, horizon, action_dim, device=device) if init is None else init.clone()
-    std = torch.full_like(mean, cfg.init_std)
+    std = torch.full_like(mean, cfg.init_std) if init_std is None else init_std.clone()
     best, best_cost = mean.clone(), torch.full((problems,), float("inf"), device=device)
     kept = None  # elites carried over from the previous iteration (P, k, H, A)
     samples = float(cfg.samples)

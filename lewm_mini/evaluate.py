@@ -234,6 +234,26 @@ def time_solves(planner: Planner, tasks: Tasks, size: int, n: int = 5) -> list[f
     return times
 
 
+def time_warm_solves(planner: Planner, tasks: Tasks, size: int, n: int = 5) -> list[float]:
+    """Wall time of n warm-started solves (one problem each): plan cold, execute until the replan, time the next.
+
+    Only meaningful with ``warm_start`` and a replan before the plan's end (MPC's usual solve after the first).
+    """
+    world = BatchedTwoRoom(len(tasks.start), size)
+    world.reset(tasks.start, tasks.goal)
+    goals, times = world.goal_frames(), []
+    for i in range(min(n, len(goals))):
+        one = BatchedTwoRoom(1, size)
+        one.reset(tasks.start[i : i + 1], tasks.goal[i : i + 1])
+        planner.reset()
+        for a in planner.solve(one.render(), goals[i : i + 1])[0, : planner.steps_per_solve]:
+            one.step(a[None])
+        t = time.perf_counter()
+        planner.solve(one.render(), goals[i : i + 1])
+        times.append(time.perf_counter() - t)
+    return times
+
+
 def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "paper", episodes: int = 50,
              seed: int = 0, progress: bool = True, timed_solves: int = 5, planner: str | None = None,
              graph=None) -> dict:

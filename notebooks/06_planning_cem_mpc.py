@@ -24,7 +24,8 @@
 #
 # **What you build:** the planning cost drawn as a map over the whole arena; the cross-entropy method
 # (CEM) step by step, with its candidates and elites drawn on that map, against random shooting at
-# equal compute; the MPC loop (execute, re-encode, replan); success on both protocols beside a random
+# equal compute; iCEM, the improved CEM the package plans with, measured against plain CEM by
+# success per model rollout; the MPC loop (execute, re-encode, replan); success on both protocols beside a random
 # policy; a planning playground; and the speed story: the same predictor with one token per frame
 # against 64 patch tokens per frame (DINO-WM's way), timed side by side.
 #
@@ -33,6 +34,7 @@
 #   what that means for the horizon and for goals behind a wall;
 # - write CEM (sample, score all candidates in one batched rollout, refit to the elites) and explain
 #   what it gains over random shooting at the same number of imagined rollouts, and where it does not;
+# - separate CEM's search from its return rule, name iCEM's five changes, and write its warm start;
 # - write the MPC loop and say why it re-encodes the real frame before every plan;
 # - explain where LeWM's ~48x planning speed-up over DINO-WM comes from, with your own measurement.
 #
@@ -583,46 +585,57 @@ for i, (s, g) in enumerate(zip(task_starts, task_goals)):
     w = BatchedTwoRoom(1, SIZE)
     w.reset(s[None], g[None])
     zs, zgoal = encode(w.render()), encode(w.goal_frames())
+    # the package's cem solves P problems at once: candidates (P, N, H, A) -> costs (P, N); here P = 1
     plan_best, _ = cem(lambda c: score(zs, zgoal, c[0])[0][None], 1, P.horizon, A, best_seen, lo, hi,
                        torch.Generator(device=device).manual_seed(i), device)  # section 2's seed for this task
     rows[i]["best"] = float(np.linalg.norm(execute(s, g, plan_best[0]) - g))
 dist["best"] = np.array([r["best"] for r in rows])
+print("per task, px from the goal after one plan: CEM (elites' mean) / CEM (best seen) / random shooting")
+for r in rows:
+    print(f"  start {r['start']:4.1f} px: {r['cem']:4.1f} / {r['best']:4.1f} / {r['rs']:4.1f}")
 for k, name in (("cem", "CEM, elites' mean (plain)"), ("best", "CEM, best candidate seen"), ("rs", "random shooting")):
     print(f"{name:26s}: within the success radius on {np.sum(dist[k] <= geo.success_radius)} of {N_TASKS} tasks, "
           f"median end {np.median(dist[k]):4.1f} px from the goal")
 
 # %% [markdown]
-# The same search, a different return rule (numbers above). Where CEM *saw* a candidate in the basin
-# (section 2's per-task table), returning it instead of the mean recovers the task; where the search
-# never found the basin no return rule can. What is left between CEM-with-best and random shooting is
-# the refit itself: the price of focusing the search.
+# The same search, a different return rule (numbers above). Compare the per-task rows with section
+# 2's table of the best candidate each search saw: where CEM saw a candidate in the basin, returning it
+# instead of the elites' mean brings the agent there; where the search never found the basin, no
+# return rule can. (Each plan is executed once here, open loop; planning again from where the agent
+# ends is MPC, section 4.)
 #
 # **iCEM** (Pinneri et al., 2020) is CEM with that return rule and four more changes, each an option
 # of `lewm_mini.cem.cem` (`PlanConfig` fields; all off is plain CEM):
-# - `return_best`: return the best candidate ever scored (above);
+# - `return_best`: return the best candidate ever scored (or the final mean, if that scores lower);
 # - `keep_elites`: carry a fraction of the elites into the next iteration, so a good candidate is not
 #   thrown away by one unlucky draw;
 # - `noise_beta`: **coloured** noise, with power 1/f^beta over the 25 steps of a plan: neighbouring
 #   steps move together, so candidates are smooth pushes rather than jitter that cancels out (with
 #   white noise a 25-step random walk drifts about sqrt(25) = 5 steps' worth, a fifth of a straight push);
 # - `shrink`: the population shrinks every iteration (early iterations explore, late ones refine);
-# - `warm_start`: MPC replans after every block (`cem_replan_every = 5` steps) and starts each solve
-#   from the previous plan shifted by one block (**Exercise 6.3**), so a few iterations
-#   (`warm_iterations`) suffice after the first solve of an episode.
+# - `warm_start`: the planner executes only the start of each plan and plans again from the real
+#   frame (that loop is **MPC**, section 4); iCEM replans every `cem_replan_every = 10` steps (2
+#   blocks) and starts each new solve from the previous plan shifted by the 2 executed blocks
+#   (**Exercise 6.3**), with fewer iterations (`warm_iterations`) than the first, cold solve.
 #
-# The package plans with iCEM by default (`lewm_mini.config.ICEM`: 100 samples x 10 iterations, 5
-# after a warm start, a replan every 10 steps), settings chosen with `benchmarks/icem.py --tune` on
-# task seeds that no reported figure uses. Success on the paper protocol against the number of model
-# rollouts, plain CEM at three budgets and iCEM at two, on the same tasks:
+# The package plans with iCEM by default (`lewm_mini.config.ICEM`, printed below), settings chosen
+# with `benchmarks/icem.py --tune` on task seeds that no reported figure uses. How often it reaches
+# the goal, on the **paper protocol** (section 5: start at a step of a held-out episode, goal = where
+# the agent was 25 steps later, 50 steps to get there), against the number of model rollouts: plain
+# CEM at three budgets (each plan executed whole, LeWM's way), iCEM at two, and iCEM without its
+# warm start, all on the same tasks:
 
 # %%
 SWEEP_TASKS = {"ci": 4, "cpu": 50, "gpu": 50}[cfg.profile]
 icem = cfg.plan  # the profile's planning settings: iCEM
+print("iCEM:", {k: getattr(icem, k) for k in ("samples", "elites", "iterations", "warm_iterations", "noise_beta",
+                                               "keep_elites", "shrink", "return_best", "warm_start", "cem_replan_every")})
 sweep = {"plain CEM": [dataclasses.replace(P, samples=n, elites=n // 10, iterations=it)
                        for n, it in ((100, 10), (300, 10), (300, 30))],
-         "iCEM": [dataclasses.replace(icem, samples=n, elites=n // 10) for n in (100, 300)]}
+         "iCEM": [dataclasses.replace(icem, samples=n, elites=n // 10) for n in (100, 300)],
+         "iCEM, no warm start": [dataclasses.replace(icem, warm_start=False)]}
 if cfg.profile == "ci":  # seconds: the smallest sizes
-    sweep = {k: [dataclasses.replace(v, samples=12, elites=3, iterations=2, warm_iterations=1) for v in vs[:2]]
+    sweep = {k: [dataclasses.replace(v, samples=12, elites=3, iterations=2, warm_iterations=1) for v in vs[:1]]
              for k, vs in sweep.items()}
 expect(10, 150, 60, cfg.profile)
 sweep_results = {k: [] for k in sweep}
@@ -641,7 +654,7 @@ print(f"random policy on the same tasks: {r['random_success_rate']:.0%}")
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
 for ax, key, label in ((axes[0], "evaluations_per_solve", "model rollouts per solve"),
                        (axes[1], "evaluations_per_episode", "model rollouts per episode (all solves)")):
-    for (name, rs), color in zip(sweep_results.items(), ("0.4", "tab:orange")):
+    for (name, rs), color in zip(sweep_results.items(), ("0.4", "tab:orange", "tab:purple")):
         ax.plot([r[key] for r in rs], [r["success_rate"] for r in rs], "o-", color=color, label=name)
         for r in rs:
             lo_ci, hi_ci = r["success_ci95"]
@@ -925,8 +938,8 @@ except Exception as err:  # no ipywidgets, or no widget front end: the static fi
 # Every CEM solve runs samples x iterations x horizon predictor steps (printed below for this
 # profile; 300 x 30 x 5 in LeWM's settings). What one step costs depends on how many tokens a frame is:
 # - **LeWM**: one latent per frame, so one token per frame in the predictor;
-# - **DINO-WM**: a frozen DINOv2 encoder's patch tokens, about 196 tokens of 384 numbers per frame at
-#   224 px; its predictor processes all of them at every imagined step.
+# - **DINO-WM**: a frozen DINOv2 encoder's patch tokens, about 196 tokens (14 x 14 patches) of 384
+#   numbers per frame; its predictor processes all of them at every imagined step.
 #
 # LeWM reports 0.98 s per CEM solve against 47 s for DINO-WM on the same GPU: **~48x**. To see where
 # that comes from, take *our* predictor (same width, depth, heads and MLP) and feed it one token per
@@ -1026,14 +1039,17 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   Gaussian to the elites. At equal compute it reaches lower imagined costs than random shooting
 #   when it starts near the basin, but as a local search that returns the mean of its elites it can
 #   walk away from a goal whose basin few candidates reach (section 2's far tasks).
+# - **iCEM** returns the best candidate it saw, carries elites over, samples smooth (coloured) noise,
+#   shrinks its population and warm-starts each replan from the last plan. It is what the package
+#   plans with: section 3 measures it against plain CEM on the same tasks by success per rollout.
 # - **MPC** executes a plan, re-encodes the real frame and replans, so the model's mistakes do not
 #   accumulate beyond one plan.
 # - Same-room goals within reach are solved most of the time, far above the random floor;
 #   **cross-room goals fail** (out of one plan's reach, and the cost is no guide there and blind to the
 #   wall). Chapter 07 fixes that.
 # - One token per frame is what makes a solve cheap: the same predictor on 64 patch tokens per frame
-#   is many times slower (51x on the run that wrote this text), the same story as LeWM's ~48x over
-#   DINO-WM.
+#   is many times slower (51x in full solves on two idle cores, `benchmarks/planning_speed.py`; the
+#   ratio this run measured is printed in section 7), the same story as LeWM's ~48x over DINO-WM.
 #
 # ## Check your understanding
 #
@@ -1043,6 +1059,8 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # 4. Random shooting and CEM score the same number of candidates. Where exactly does CEM's advantage
 #    come from?
 # 5. Why does doubling the CEM samples not fix cross-room goals?
+# 6. A warm start shifts the last plan by the executed blocks. Why pad the end with zeros rather than
+#    repeat the last block, and why reset the std?
 #
 # <details><summary>Answers</summary>
 #
@@ -1063,6 +1081,10 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # 5. For most cross-room tasks no 25-step plan can reach the goal at all (the walk through the door is
 #    longer), so every candidate ends where the cost is no guide and blind to the wall: more samples give
 #    more candidates with about the same cost, and the cheapest still points at the wall.
+# 6. Zeros are the prior mean of z-scored actions: nothing is known yet about the new blocks, and
+#    repeating the last block assumes the agent should keep pushing after arriving. The std is reset
+#    because the last solve narrowed it around a plan made from an older frame; a narrow std would
+#    freeze the new search around the old plan (Exercise 6.3's checker rejects both mistakes).
 # </details>
 #
 # ## Further reading

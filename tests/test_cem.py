@@ -183,3 +183,24 @@ def test_a_warm_start_with_nothing_left_is_a_cold_start(monkeypatch):
     planner.solve(frames, frames)
     planner.solve(frames, frames)
     assert seen[1][0] is None and seen[1][1] == plan.iterations  # the whole plan ran: cold, full iterations
+
+
+def test_time_warm_solves_times_a_warm_started_solve(monkeypatch):
+    from lewm_mini.evaluate import make_tasks, time_warm_solves
+
+    cfg = get_config("ci")
+    planner = Planner(LeWM(cfg.model).eval(), ActionStats(np.zeros(2, np.float32), np.ones(2, np.float32)),
+                      dataclasses.replace(cfg.plan, planner="cem"))
+    inits = []
+    real = evaluate_module.cem
+    monkeypatch.setattr(evaluate_module, "cem", lambda *a, **k: inits.append(k.get("init")) or real(*a, **k))
+    times = time_warm_solves(planner, make_tasks(cfg, "paper", 3, 0), 64, n=2)
+    assert len(times) == 2 and all(t > 0 for t in times)
+    assert [i is None for i in inits] == [True, False, True, False]  # cold, then the timed warm solve
+
+
+def test_warm_start_std_is_used():
+    cost, calls = recording(quadratic)
+    cem(cost, 1, 3, 4, PlanConfig(samples=500, elites=10, iterations=1), LO, HI, torch.Generator().manual_seed(0),
+        init=TARGET[None].clone(), init_std=torch.full((1, 3, 4), 0.1))
+    assert abs(calls[0][0].std(1).mean().item() - 0.1) < 0.02

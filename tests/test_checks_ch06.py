@@ -232,3 +232,8 @@ def test_cem_update_broadcast_index_gets_the_indexing_hint(capsys):
     assert not accepts(check_cem_update, broadcast_index)
     out = capsys.readouterr().out
     assert "pair each problem with its own row" in out and "average over" not in out
+
+
+def test_warm_start_a_float_std_is_named(capsys):
+    assert not accepts(check_warm_start, lambda m, s, k, init: (_pad(m, k), init))
+    assert "its std is a float" in capsys.readouterr().out

@@ -12,8 +12,12 @@ from . import CheckFailed, require, run_check
 
 
 def _pair(out, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    if not (isinstance(out, (tuple, list)) and len(out) == 2 and all(isinstance(t, torch.Tensor) for t in out)):
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise CheckFailed(f"{name} must return a pair of tensors (mean, std), got {type(out).__name__}")
+    for part, value in zip(("mean", "std"), out):
+        if not isinstance(value, torch.Tensor):
+            raise CheckFailed(f"{name} must return a pair of tensors (mean, std); its {part} is a "
+                              f"{type(value).__name__}: make it a tensor of shape (P, H, A) (torch.full_like)")
     return out[0], out[1]
 
 
