@@ -64,7 +64,11 @@ def main() -> None:
     ap.add_argument("--rows", help="protocol:planner:setting,... in this order, instead of every combination")
     ap.add_argument("--tune", action="store_true", help="a grid of iCEM settings (flat planner) instead")
     ap.add_argument("--out", type=Path, required=True, help="JSON file")
+    ap.add_argument("--table", action="store_true", help="print the README's markdown table from --out, run nothing")
     args = ap.parse_args()
+    if args.table:
+        print(markdown_table(json.loads(args.out.read_text())))
+        return
     torch.set_num_threads(usable_cpus())
     cfg = get_config(args.profile)
     trained = cached_run(cfg, progress=False)
@@ -91,6 +95,25 @@ def main() -> None:
               f"random {r['random_success_rate']:4.0%}  {r['evaluations_per_solve']:6.0f} rollouts/solve  "
               f"{r['evaluations_per_episode']:7.0f}/episode  {r['plan_seconds_median']:.3f} s/solve  "
               f"eval {r['eval_seconds']:.0f} s  ({time.perf_counter() - t:.0f} s)", flush=True)
+
+
+def markdown_table(out: dict) -> str:
+    """The README's table: one row per protocol, planner and setting, with plain CEM's figures beside."""
+    names = {"plain": "plain CEM 300 x 30", "icem": "iCEM 100 x 10 (chosen)", "icem-300": "iCEM 300 x 10"}
+    rows = ["| protocol | planner | CEM | success (95% CI) | random | rollouts per solve | rollouts per episode "
+            "| one cold solve (median s) | whole evaluation (s) |", "|---|---|---|---|---|---|---|---|---|"]
+    for protocol, planners in out["results"].items():
+        for planner, by_setting in planners.items():
+            for name in ("plain", "icem", "icem-300"):
+                if name not in by_setting:
+                    continue
+                r = by_setting[name]
+                lo, hi = r["success_ci95"]
+                rows.append(f"| {protocol} | {planner} | {names[name]} | {r['success_rate']:.1%} ({lo:.0%}-{hi:.0%}) "
+                            f"| {r['random_success_rate']:.1%} | {r['evaluations_per_solve']:,.0f} "
+                            f"| {r['evaluations_per_episode']:,.0f} | {r['plan_seconds_median']:.3f} "
+                            f"| {r['eval_seconds']:,.0f} |")
+    return "\n".join(rows)
 
 
 def tune_grid() -> dict:

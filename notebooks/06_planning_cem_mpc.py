@@ -43,9 +43,9 @@
 #
 # **Time:** reading about 60 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 6.5 min on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
-# busy: load 1.1); ci profile 7 s (reusing what earlier runs left in the cache, machine busy: load 2.3).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 29.7 min on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
+# busy: load 2.3).
 
 # %%
 import subprocess, sys
@@ -601,7 +601,11 @@ for k, name in (("cem", "CEM, elites' mean (plain)"), ("best", "CEM, best candid
 # The same search, a different return rule (numbers above). Compare the per-task rows with section
 # 2's table of the best candidate each search saw: where CEM saw a candidate in the basin, returning it
 # instead of the elites' mean brings the agent there; where the search never found the basin, no
-# return rule can. (Each plan is executed once here, open loop; planning again from where the agent
+# return rule can. On the stored cpu-profile run: within the success radius on 5 of 8 tasks with the
+# elites' mean, 7 of 8 with the best candidate seen (the 14.8 and 16.6 px tasks, whose best candidates
+# cost 1.42 and 4.42, now end 1.2 and 1.3 px from the goal instead of 29.1 and 19.7), 8 of 8 with random
+# shooting. The 21.9 px task, where CEM's best candidate cost 70, ends 7.9 px away: the search itself
+# missed the basin there, and that one is the price of the refit. (Each plan is executed once here, open loop; planning again from where the agent
 # ends is MPC, section 4.)
 #
 # **iCEM** (Pinneri et al., 2020) is CEM with that return rule and four more changes, each an option
@@ -668,12 +672,20 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# How to read it: each point is one setting on the same tasks, with its 95% interval (a 50-task rate
-# moves by about +/-10 points, so only large gaps mean anything here; `benchmarks/icem.py` measures
-# on 200 tasks, README "Planning speed"). Left, the cost of one solve: a warm-started iCEM solve needs
-# a small fraction of plain CEM's 9,000 rollouts. Right, the cost of an episode: iCEM solves five
-# times as often (after every block instead of every plan), so the saving per episode is smaller than
-# per solve, and the closed loop is part of what it buys.
+# How to read it: each point is one setting on the same 50 tasks, with its 95% interval (about +/-8
+# points near 90% and +/-13 near 50%, so only large gaps mean anything here; `benchmarks/icem.py`
+# measures on 200 tasks, README "Planning speed: iCEM"). On the stored cpu-profile run, plain CEM
+# reached 86%, 88% and 90% with 1,001, 3,001 and 9,001 rollouts per solve; iCEM 92% with 376 (100
+# samples) and 92% with 1,127 (300 samples); iCEM without its warm start 78% with 484.
+#
+# - **Per solve (left)** iCEM needs about a twenty-fourth of plain CEM's 9,001 rollouts for the same
+#   success: a warm-started solve runs 5 iterations, each with fewer samples than the last.
+# - **Per episode (right)** the saving is smaller, because iCEM solves 5 times in a 50-step episode
+#   (a replan every 10 steps) where plain CEM solves twice: 1,880 rollouts against 18,002, about a
+#   tenth. At equal rollouts per episode (plain CEM 100 x 10: 2,002) iCEM's 92% is above plain CEM's
+#   86%, within the intervals of 50 tasks.
+# - **The warm start carries it**: the same iCEM without it, planning each replan from scratch with 10
+#   iterations, fell to 78%. Replanning more often is only affordable when each replan is cheap.
 
 # %% [markdown]
 # ## 4. MPC: execute, re-encode, replan
@@ -812,7 +824,7 @@ plt.show()
 # %% [markdown]
 # The README's figures for this planner (cpu profile, 50 tasks per protocol): paper protocol 90%
 # against 28% for the random policy, cross-room 14% against 0%. The run that wrote this text: paper
-# 90% against 28%, cross-room 17% (5 of 30 tasks; the cpu profile runs 30 here to save time) against
+# 90% against 28%, cross-room 20% (6 of 30 tasks; the cpu profile runs 30 here to save time) against
 # 0%. Yours are printed above (under the ci profile the model has trained for seconds and the
 # numbers mean nothing).
 #
@@ -985,7 +997,10 @@ plt.show()
 # Measure on idle cores and compare like with like (same machine, same threads, same moment): the
 # one-token solve is made of many small operations, and when other programs keep the cores busy its
 # threads spend their time waiting for each other, so the ratio you see on a busy machine can be much
-# smaller than on an idle one.
+# smaller than on an idle one. The stored run shows the effect: it prints one plain 300 x 30 solve in
+# three places, 51.6 s in section 2 (while a benchmark shared the two cores: two programs of two
+# threads each on two cores), then 1.49 s in section 5 (the package planner, median of 3) and 1.46 s
+# here, once the cores were free. The last two agree; the first is the busy machine.
 #
 # DINO-WM's frames are about 196 tokens of 384 numbers, so by this count its solves should cost more
 # than 48x LeWM's; on a GPU much of the extra work runs in parallel, which is probably why the
