@@ -45,9 +45,9 @@
 #
 # **Time:** reading about 30 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.5 min on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
-# busy: load 2.0); ci profile 6 s (reusing what earlier runs left in the cache, machine busy: load 1.4).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 5.6 min on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
+# busy: load 2.0).
 
 # %%
 import subprocess, sys
