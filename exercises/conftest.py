@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from make_exercises import git_head, looks_generated  # noqa: E402
+from make_exercises import comparable, git_head, looks_generated  # noqa: E402
 
 _edited: dict[Path, bool] = {}
 
@@ -24,7 +24,7 @@ def _is_edited(path: Path) -> bool:
     if path not in _edited:
         head = git_head(path)
         text = path.read_text()
-        _edited[path] = text != head if head is not None else not looks_generated(text)
+        _edited[path] = comparable(text) != comparable(head) if head is not None else not looks_generated(text)
     return _edited[path]
 
 

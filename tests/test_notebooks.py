@@ -41,7 +41,8 @@ ids = lambda p: f"{p.parent.name}/{p.name}"  # noqa: E731
 
 
 def versions(path: Path) -> list[str]:
-    """The working copy, then the committed one where a learner's local changes make them differ."""
+    """The working copy, then the committed one where a learner's local changes make them differ: a test that
+    judges a file passes when either passes, and one that reads a file reads ``versions(path)[-1]``."""
     current, head = path.read_text(), make_exercises.git_head(path)
     return [current] if head is None or head == current else [current, head]
 
@@ -100,7 +101,7 @@ def test_chapters_store_outputs_of_their_current_code(path: Path):
 @stale_ok
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_title_compute_times_come_from_the_record(path: Path):
-    nb = json.loads(path.read_text())
+    nb = json.loads(versions(path)[-1])
     title = "".join(nb["cells"][0]["source"])
     want = execute_notebooks.compute_text(nb["metadata"].get(make_exercises.RECORD))
     assert execute_notebooks.title_compute(title) == want, (
@@ -109,13 +110,13 @@ def test_title_compute_times_come_from_the_record(path: Path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
 def test_chapters_stay_small(path: Path):
-    size = path.stat().st_size / 1e6
+    size = len(versions(path)[-1].encode()) / 1e6
     assert size < 3, f"{path.name} is {size:.1f} MB: smaller or fewer figures (lower dpi)"
 
 
 @pytest.mark.parametrize("path", IPYNB, ids=ids)
 def test_title_cell_anatomy(path: Path):
-    nb = json.loads(path.read_text())
+    nb = json.loads(versions(path)[-1])
     title = "".join(nb["cells"][0]["source"])
     assert nb["cells"][0]["cell_type"] == "markdown" and title.startswith("# "), "first cell must be the title"
     badge = f"colab.research.google.com/github/{REPO_URL.split('github.com/')[1]}/blob/main/{path.parent.name}/{path.name}"
@@ -127,7 +128,7 @@ def test_title_cell_anatomy(path: Path):
 
 @pytest.mark.parametrize("path", IPYNB, ids=ids)
 def test_one_setup_cell(path: Path):
-    nb = json.loads(path.read_text())
+    nb = json.loads(versions(path)[-1])
     code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     assert code[0] == SETUP_CELL, ("the first code cell must be lewm_mini.notebook.SETUP_CELL: run "
                                    "python tools/make_exercises.py --fix-sources")
@@ -157,30 +158,88 @@ def test_setup_cell_in_colab_installs_or_says_what_to_do(monkeypatch):
     assert ns["cfg"].profile == "ci"
 
 
+def twin_problem(text: str) -> str | None:
+    """Why a .py twin would not open with the python3 kernel or would be rewritten by jupytext, or None."""
+    nb = jupytext.reads(text, fmt="py:percent")
+    if nb.metadata.get("kernelspec") != make_exercises.KERNELSPEC:
+        return "the .py header needs the python3 kernelspec: run python tools/make_exercises.py --fix-sources"
+    if jupytext.writes(nb, fmt="py:percent") != text:
+        return "jupytext would rewrite this .py: run --fix-sources"
+    return None
+
+
 @pytest.mark.parametrize("path", PY, ids=ids)
 def test_py_twin_has_a_kernelspec_and_round_trips(path: Path):
     """With jupytext installed the .py decides the notebook's metadata: no kernelspec means "Select Kernel"."""
-    text = path.read_text()
-    nb = jupytext.reads(text, fmt="py:percent")
-    assert nb.metadata.get("kernelspec") == make_exercises.KERNELSPEC, (
-        "the .py header needs the python3 kernelspec: run python tools/make_exercises.py --fix-sources")
-    assert jupytext.writes(nb, fmt="py:percent") == text, "jupytext would rewrite this .py: run --fix-sources"
+    problems = [twin_problem(v) for v in versions(path)]
+    assert None in problems, problems[0]
+
+
+def opened_and_saved(path: Path, tmp_path: Path, text: str | None = None) -> list[str]:
+    """What JupyterLab with jupytext and an ipykernel kernel does when a learner opens ``path`` (or, given,
+    the notebook ``text`` with its committed .py twin) and saves at once: which twins that changed."""
+    pytest.importorskip("jupyter_server")
+    from jupytext import TextFileContentsManager
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    for twin in (path, path.with_suffix(".py")):
+        shutil.copy(twin, tmp_path / twin.name)
+    if text is not None:
+        (tmp_path / path.name).write_text(text)
+        (tmp_path / path.with_suffix(".py").name).write_text(
+            make_exercises.git_head(path.with_suffix(".py")) or path.with_suffix(".py").read_text())
+    before = {t: (tmp_path / t.name).read_text() for t in (path, path.with_suffix(".py"))}
+    manager = TextFileContentsManager(root_dir=str(tmp_path))
+    model = manager.get(path.name)
+    assert model["content"]["metadata"]["kernelspec"]["name"] == "python3", "it would ask to select a kernel"
+    # The kernel starts and the frontend writes its spec and language into the notebook's metadata.
+    model["content"]["metadata"]["kernelspec"] = dict(make_exercises.KERNELSPEC)
+    model["content"]["metadata"]["language_info"] = dict(make_exercises.LANGUAGE_INFO)
+    manager.save(model, path.name)
+    return [t.name for t, old in before.items() if (tmp_path / t.name).read_text() != old]
 
 
 @pytest.mark.parametrize("path", IPYNB, ids=ids)
 def test_jupyterlab_open_and_save_changes_nothing(path: Path, tmp_path: Path):
-    """What JupyterLab with jupytext does when a learner opens a notebook and saves it at once."""
+    """Opening a notebook must not mark it modified, so a notebook only opened never counts as a learner's work."""
+    changed = opened_and_saved(path, tmp_path / "working")
+    head = make_exercises.git_head(path)
+    if changed and head is not None and head != path.read_text():  # a learner's file: judge the committed one
+        changed = opened_and_saved(path, tmp_path / "committed", head)
+    assert not changed, f"opening and saving in JupyterLab changed {changed}"
+
+
+def test_a_learner_who_answers_and_saves_in_jupyterlab_keeps_the_tests_green(tmp_path: Path):
+    """Answer an exercise in JupyterLab on another Python (language_info differs) and save: every hygiene test
+    still passes, because each judges a learner's changed file by its committed version."""
     pytest.importorskip("jupyter_server")
     from jupytext import TextFileContentsManager
 
-    for twin in (path, path.with_suffix(".py")):
-        shutil.copy(twin, tmp_path / twin.name)
-    manager = TextFileContentsManager(root_dir=str(tmp_path))
-    model = manager.get(path.name)
-    assert model["content"]["metadata"]["kernelspec"]["name"] == "python3", "it would ask to select a kernel"
-    manager.save(model, path.name)
-    for twin in (path, path.with_suffix(".py")):
-        assert (tmp_path / twin.name).read_text() == twin.read_text(), f"saving changed {twin.name}"
+    stem = "04_collapse_and_sigreg_exercises"
+    repo = tmp_path / "repo"
+    (repo / "exercises").mkdir(parents=True)
+    for suffix in (".py", ".ipynb"):
+        shutil.copy(ROOT / "exercises" / (stem + suffix), repo / "exercises" / (stem + suffix))
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "course")
+    manager = TextFileContentsManager(root_dir=str(repo / "exercises"))
+    model = manager.get(stem + ".ipynb")
+    model["content"]["metadata"]["kernelspec"] = {"display_name": "Python 3.12 (venv)", "language": "python",
+                                                  "name": "python3"}
+    model["content"]["metadata"]["language_info"] = dict(make_exercises.LANGUAGE_INFO, version="3.12.4")
+    stub = next(c for c in model["content"]["cells"] if "NotImplementedError" in c["source"])
+    stub["source"] = stub["source"].replace("raise NotImplementedError", "return 0  # my answer\n    raise")
+    model["content"]["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "my notes"})
+    manager.save(model, stem + ".ipynb")
+    py, ipynb = repo / "exercises" / f"{stem}.py", repo / "exercises" / f"{stem}.ipynb"
+    assert "my answer" in py.read_text() and "my notes" in ipynb.read_text()
+    assert make_exercises.git_head(py) != py.read_text(), "the learner's save must reach the .py twin"
+    test_py_twin_has_a_kernelspec_and_round_trips(py)
+    test_exercises_and_solutions_store_no_outputs(ipynb)
+    test_title_cell_anatomy(ipynb)
+    test_one_setup_cell(ipynb)
+    test_jupyterlab_open_and_save_changes_nothing(ipynb, tmp_path / "lab")
 
 
 def test_exercises_and_solutions_pair_up():

@@ -34,7 +34,13 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+# What JupyterLab's kernel (ipykernel) writes into a notebook it opens: stored as is, so that opening a notebook
+# changes nothing. Only language_info's Python version can still differ on a learner's machine (CI and the stored
+# runs use 3.11.7); `comparable` ignores that field, so it never makes a file count as the learner's work.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                 "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                 "pygments_lexer": "ipython3", "version": "3.11.7"}
 # Pairing, and no jupytext version in the .py header: opening and saving in JupyterLab leaves both files unchanged.
 JUPYTEXT = {"formats": "ipynb,py:percent", "notebook_metadata_filter": "-jupytext.text_representation.jupytext_version"}
 COLAB_METADATA = ("accelerator", "colab")  # kept from a .py header: Colab opens that notebook on a GPU runtime
@@ -124,7 +130,8 @@ def notebook_json(py_text: str, executed: str | None = None) -> str:
     outputs and run record of ``executed`` (an .ipynb's text) are kept when they were made by this code."""
     nb = jupytext.reads(py_text, fmt="py:percent")
     colab = {k: nb.metadata[k] for k in COLAB_METADATA if k in nb.metadata}
-    nb.metadata = {"jupytext": jupytext_metadata(colab), "kernelspec": dict(KERNELSPEC)} | colab
+    nb.metadata = {"jupytext": jupytext_metadata(colab), "kernelspec": dict(KERNELSPEC),
+                   "language_info": dict(LANGUAGE_INFO)} | colab
     code = []
     for i, cell in enumerate(nb.cells):
         cell.id = f"cell-{i}"  # stable ids: regenerating never changes an unchanged notebook
@@ -148,6 +155,19 @@ def git_head(path: Path) -> str | None:
     except OSError:
         return None
     return r.stdout.decode() if r.returncode == 0 else None
+
+
+def comparable(text: str | None) -> str | None:
+    """A notebook's text without what a Jupyter kernel rewrites on opening (language_info, the kernel's display
+    name): two files that differ only there hold the same work."""
+    if text is None:
+        return None
+    if not text.lstrip().startswith("{"):
+        return re.sub(r"(?m)^#     display_name: .*$", "#     display_name:", text, count=1)
+    nb = json.loads(text)
+    nb["metadata"].pop("language_info", None)
+    nb["metadata"].get("kernelspec", {}).pop("display_name", None)
+    return json.dumps(nb, sort_keys=True)
 
 
 def looks_generated(text: str) -> bool:
@@ -183,10 +203,10 @@ def status(path: Path, source: str) -> str:
     """"fresh", "edited" (local changes to a file whose committed or generated form is fresh: a learner's
     work, kept) or "stale"."""
     current = path.read_text() if path.exists() else None
-    if current is not None and current == generated(path, source, current):
+    if current is not None and comparable(current) == comparable(generated(path, source, current)):
         return "fresh"
     head = git_head(path)
-    if head is not None and head == generated(path, source, head):
+    if head is not None and comparable(head) == comparable(generated(path, source, head)):
         return "edited"
     if head is None and current is not None and path.parent.name == "exercises" and not looks_generated(current):
         return "edited" if not os.environ.get("CI") else "stale"
@@ -198,8 +218,8 @@ def learner_edits(path: Path, want: str) -> bool:
     git HEAD. (A file with every stub in place is the generator's, e.g. regenerated but not committed.)"""
     if path.parent.name != "exercises" or not path.exists():
         return False
-    current = path.read_text()
-    return current != want and current != git_head(path) and not looks_generated(current)
+    current = comparable(path.read_text())
+    return current not in (comparable(want), comparable(git_head(path))) and not looks_generated(path.read_text())
 
 
 def main(argv: list[str] | None = None) -> int:
