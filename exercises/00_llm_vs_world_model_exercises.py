@@ -50,7 +50,7 @@ cfg, device = setup(seed=0)
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lewm_mini.checks.ch00 import check_parse_episode, check_physics_violations, reference_episode_tokens
+from lewm_mini.checks.ch00 import check_parse_episode, check_physics_violations, episode_tokens
 from lewm_mini.world import Geometry
 
 GEO = Geometry(64)
@@ -87,7 +87,7 @@ check_parse_episode(parse_episode)
 try:
     cells = np.array([[18, 3], [17, 3], [17, 4], [16, 5]])
     actions = np.array([[-1, 0], [0, 1], [-1, 1]])
-    tokens = reference_episode_tokens(cells, actions)
+    tokens = episode_tokens(cells, actions)
     back = parse_episode(tokens)
     print("tokens:", tokens.tolist())
     print("round trip exact:", np.array_equal(back[0], cells) and np.array_equal(back[1], actions))

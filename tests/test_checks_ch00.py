@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lewm_mini.checks.answers.ch00 import reference_parse_episode, reference_physics_violations
 from lewm_mini.checks.ch00 import (ACT0, DOOR_Y, N_CELLS, WALL_X, check_parse_episode, check_physics_violations,
-                                   grid_constants, reference_episode_tokens, reference_parse_episode,
-                                   reference_physics_violations, two_room_map)
+                                   episode_tokens, grid_constants, two_room_map)
 
 
 def test_grid_constants_match_the_chapter():
@@ -62,7 +62,7 @@ def test_parse_episode_accepts_reference_and_inverts_the_writer():
     assert check_parse_episode(reference_parse_episode, strict=False)
     rng = np.random.default_rng(0)
     cells, actions = rng.integers(0, N_CELLS, (8, 2)), rng.integers(-1, 2, (7, 2))
-    back = reference_parse_episode(reference_episode_tokens(cells, actions))
+    back = reference_parse_episode(episode_tokens(cells, actions))
     assert np.array_equal(back[0], cells) and np.array_equal(back[1], actions)
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from reference import load_solution
 
-from lewm_mini.checks.ch01 import check_action_blocks, check_cut_clip, check_heuristic_actions, cut_clip_reference
+from lewm_mini.checks.ch01 import check_action_blocks, check_cut_clip, check_heuristic_actions
+from lewm_mini.checks.answers.ch01 import cut_clip_reference
 from lewm_mini.data import ClipSampler, Episodes
 from lewm_mini.world import room_of
 

@@ -9,7 +9,8 @@ import torch.nn.functional as F
 
 from reference import load_solution
 
-from lewm_mini.checks.ch02 import check_batch_norm, check_patchify, check_probe_r, probe_r_reference
+from lewm_mini.checks.ch02 import check_batch_norm, check_patchify, check_probe_r
+from lewm_mini.checks.answers.ch02 import probe_r_reference
 
 
 

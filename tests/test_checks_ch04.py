@@ -10,8 +10,8 @@ import torch
 from reference import load_solution
 
 from lewm_mini import SIGReg
-from lewm_mini.checks.ch04 import (check_all_reduced_sigreg, check_effective_rank, check_epps_pulley_exact,
-                                   epps_pulley_exact_reference, epps_pulley_reference)
+from lewm_mini.checks.ch04 import check_all_reduced_sigreg, check_effective_rank, check_epps_pulley_exact
+from lewm_mini.checks.answers.ch04 import epps_pulley_exact_reference, epps_pulley_reference
 from lewm_mini.probe import effective_rank as package_effective_rank
 
 

@@ -8,7 +8,8 @@ import torch
 
 from reference import load_solution
 
-from lewm_mini.checks.ch06 import check_cem_update, check_mpc, mpc_reference
+from lewm_mini.checks.ch06 import check_cem_update, check_mpc
+from lewm_mini.checks.answers.ch06 import mpc_reference
 
 
 def solution(name: str, stem: str = "06_planning_cem_mpc"):

@@ -7,7 +7,8 @@ import pytest
 
 from reference import load_solution
 
-from lewm_mini.checks.ch07 import check_choose_subgoal, choose_subgoal_reference, path_from_tree
+from lewm_mini.checks.ch07 import check_choose_subgoal, path_from_tree
+from lewm_mini.checks.answers.ch07 import choose_subgoal_reference
 
 
 def solution(name: str, stem: str = "07_planning_round_walls"):

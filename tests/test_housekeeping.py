@@ -41,3 +41,20 @@ def test_a_test_run_removes_its_cache(tmp_path):
                        cwd=ROOT, env=env, capture_output=True, text=True)
     assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout + r.stderr
     assert not list(tmp_path.glob("lewm_test_cache_*"))
+
+
+def test_reference_answers_are_not_where_exercises_import_from():
+    """An exercise imports checkers and helpers from lewm_mini.checks.chNN: reading that module must not show
+    an answer, so every reference answer lives in lewm_mini.checks.answers and nothing else imports it."""
+    import ast
+    import re
+
+    checks = sorted((ROOT / "lewm_mini" / "checks").glob("ch[0-9][0-9].py"))
+    assert checks
+    for path in checks:
+        defined = [n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)]
+        assert not [d for d in defined if "reference" in d], f"{path.name} defines a reference answer"
+    learner_side = [*ROOT.glob("notebooks/*.py"), *ROOT.glob("solutions/*.py"), *ROOT.glob("exercises/*.py")]
+    for path in learner_side:
+        assert not re.search(r"checks\.answers|_reference\b|reference_", path.read_text()), (
+            f"{path.name} imports a reference answer")

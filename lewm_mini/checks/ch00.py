@@ -13,6 +13,7 @@ import numpy as np
 
 from ..world import Geometry
 from . import require, run_check
+from .answers import ch00 as _answers  # reference answers, kept out of this module
 
 
 def grid_constants(size: int = 64) -> tuple[int, np.ndarray, np.ndarray]:
@@ -29,19 +30,11 @@ N_CELLS, WALL_X, DOOR_Y = grid_constants()
 ACT0 = N_CELLS  # action value v is token ACT0 + 1 + v
 
 
-def reference_episode_tokens(cells: np.ndarray, actions: np.ndarray) -> np.ndarray:
+def episode_tokens(cells: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """One episode: cells (T+1, 2), actions (T, 2) -> tokens (4T+2,): x0 y0 ax0 ay0 x1 y1 ... xT yT."""
     cells, actions = np.asarray(cells), np.asarray(actions)
     steps = np.concatenate([cells[:-1], ACT0 + 1 + actions], axis=1)  # (T, 4)
     return np.concatenate([steps.reshape(-1), cells[-1]]).astype(np.int64)
-
-
-def reference_parse_episode(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Tokens (4T+2,) of one episode -> cells (T+1, 2), actions (T, 2) in {-1, 0, 1}: inverse of the above."""
-    tokens = np.asarray(tokens)
-    steps = tokens[:-2].reshape(-1, 4)
-    cells = np.concatenate([steps[:, :2], tokens[-2:][None]], axis=0)
-    return cells.astype(np.int64), (steps[:, 2:] - ACT0 - 1).astype(np.int64)
 
 
 def two_room_map(n: int = N_CELLS) -> np.ndarray:
@@ -49,18 +42,6 @@ def two_room_map(n: int = N_CELLS) -> np.ndarray:
     blocked = np.zeros((n, n), bool)
     blocked[np.ix_(WALL_X, np.setdiff1d(np.arange(n), DOOR_Y))] = True
     return blocked
-
-
-def reference_physics_violations(prev: np.ndarray, nxt: np.ndarray, blocked: np.ndarray) -> np.ndarray:
-    """True where the step prev -> nxt (B, 2) ends outside the grid or on a blocked cell of the map
-    ``blocked`` (n, n) indexed [x, y], or moves more than one cell along an axis."""
-    prev, nxt = np.asarray(prev), np.asarray(nxt)
-    n = blocked.shape[0]
-    outside = ((nxt < 0) | (nxt > n - 1)).any(1)
-    inside = np.clip(nxt, 0, n - 1)  # index only after the bounds are known
-    on_wall = blocked[inside[:, 0], inside[:, 1]] & ~outside
-    too_far = (np.abs(nxt - prev) > 1).any(1)
-    return on_wall | outside | too_far
 
 
 # ----------------------------------------------------------------------------- exercise 0.1
@@ -81,7 +62,7 @@ def check_parse_episode(fn: Callable, strict: bool | None = None) -> bool:
         cases.append((np.array([[0, 39], [39, 0], [19, 7]]), np.array([[-1, 1], [1, -1]])))
         for cells, actions in cases:
             steps = len(actions)
-            tokens = reference_episode_tokens(cells, actions)
+            tokens = episode_tokens(cells, actions)
             out = fn(tokens.copy())
             require(isinstance(out, tuple) and len(out) == 2, "return a pair (cells, actions)")
             got_cells, got_actions = np.asarray(out[0]), np.asarray(out[1])
@@ -148,7 +129,7 @@ def check_physics_violations(fn: Callable, strict: bool | None = None) -> bool:
             out = np.asarray(fn(prev.copy(), nxt.copy(), blocked.copy()))
             require(out.shape == (len(prev),), f"return one flag per step, shape ({len(prev)},), got {out.shape}")
             require(out.dtype == bool, f"return a boolean array, got dtype {out.dtype}")
-            want = reference_physics_violations(prev, nxt, blocked)
+            want = _answers.reference_physics_violations(prev, nxt, blocked)
             bad = np.flatnonzero(out != want)
             if not bad.size:
                 continue

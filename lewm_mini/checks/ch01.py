@@ -9,6 +9,7 @@ import numpy as np
 from ..data import ActionStats, heuristic_actions
 from ..world import Geometry
 from . import CheckFailed, require, run_check
+from .answers import ch01 as _answers  # reference answers, kept out of this module
 
 GEO = Geometry(64)
 
@@ -84,19 +85,6 @@ def check_heuristic_actions(fn: Callable, strict: bool | None = None) -> bool:
 # ----------------------------------------------------------------------------- Exercise 1.2
 
 
-def cut_clip_reference(frames: np.ndarray, actions: np.ndarray, start: int, history: int,
-                       frameskip: int) -> tuple[np.ndarray, np.ndarray]:
-    """One clip as ``lewm_mini.data.ClipSampler`` cuts it: frames (T, ...) frameskip apart and the raw actions
-    (T, frameskip, 2) that leave each of them, T = history + 1; ValueError when the clip does not fit."""
-    t = history + 1
-    if start < 0 or start + t * frameskip > len(actions):
-        raise ValueError(f"a clip of {t} frames needs {t * frameskip} actions from step {start}; "
-                         f"the episode has {len(actions)}")
-    frame_t = start + frameskip * np.arange(t)
-    act = actions[start : start + t * frameskip]
-    return frames[frame_t], act.reshape(t, frameskip, *actions.shape[1:])
-
-
 def check_cut_clip(fn: Callable, strict: bool | None = None) -> bool:
     """fn(frames (S+1, ...), actions (S, 2), start, history, frameskip) -> (frames (T, ...), actions (T, fs, 2))."""
 
@@ -112,7 +100,7 @@ def check_cut_clip(fn: Callable, strict: bool | None = None) -> bool:
                                   f"actions (the clip needs {(history + 1) * fs}): do not reject it ({err})") from None
             require(isinstance(got, tuple) and len(got) == 2, "return a pair (clip frames, clip actions)")
             got_f, got_a = _as_array(got[0], "cut_clip"), _as_array(got[1], "cut_clip")
-            want_f, want_a = cut_clip_reference(frames, actions, start, history, fs)
+            want_f, want_a = _answers.cut_clip_reference(frames, actions, start, history, fs)
             require(got_f.shape == want_f.shape,
                     f"history {history} means a clip of history + 1 = {history + 1} frames; got {len(got_f)}")
             if not np.array_equal(got_f, want_f):

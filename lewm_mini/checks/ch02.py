@@ -8,15 +8,10 @@ import torch
 import torch.nn.functional as F
 
 from . import CheckFailed, as_tensor, require, run_check
+from .answers import ch02 as _answers  # reference answers, kept out of this module
 
 
 # ----------------------------------------------------------------------------- Exercise 2.1
-
-
-def patchify_reference(images: torch.Tensor, patch: int) -> torch.Tensor:
-    n, c, h, w = images.shape
-    x = images.reshape(n, c, h // patch, patch, w // patch, patch)  # (n, c, gy, py, gx, px)
-    return x.permute(0, 2, 4, 1, 3, 5).reshape(n, (h // patch) * (w // patch), c * patch * patch)
 
 
 def check_patchify(fn: Callable, strict: bool | None = None) -> bool:
@@ -27,7 +22,7 @@ def check_patchify(fn: Callable, strict: bool | None = None) -> bool:
         for shape, patch in (((2, 3, 16, 16), 4), ((1, 3, 64, 64), 8), ((3, 2, 12, 18), 6)):
             x = torch.rand(shape, generator=g)
             got = as_tensor(fn(x.clone(), patch), "patchify")
-            want = patchify_reference(x, patch)
+            want = _answers.patchify_reference(x, patch)
             require(tuple(got.shape) == tuple(want.shape),
                     f"images {shape} with patch {patch} should give {tuple(want.shape)} (N, number of patches, "
                     f"C * patch * patch), got {tuple(got.shape)}")
@@ -145,11 +140,6 @@ def _pearson(p: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     return (p * t).sum(0) / (p.norm(dim=0) * t.norm(dim=0))
 
 
-def probe_r_reference(z_tr, y_tr, z_te, y_te, ridge: float = 1e-3) -> float:
-    """Standardise with the training statistics, ridge with a bias, Pearson r per column on the test set, mean."""
-    return float(_pearson(_ridge_predict(z_tr, y_tr, z_te, ridge)[1], y_te.double()).mean())
-
-
 def check_probe_r(fn: Callable, strict: bool | None = None) -> bool:
     """fn(z_train (N, D), y_train (N, K), z_test (M, D), y_test (M, K), ridge) -> float: the held-out Pearson r of a
     ridge probe fitted on standardised training latents, averaged over the K columns."""
@@ -167,7 +157,7 @@ def check_probe_r(fn: Callable, strict: bool | None = None) -> bool:
             require(isinstance(got, (float, int)) or (isinstance(got, torch.Tensor) and got.numel() == 1),
                     f"return one number (the mean of the per-column r), got {type(got).__name__}")
             got = float(got)
-            want = probe_r_reference(z_tr, y_tr, z_te, y_te, ridge)
+            want = _answers.probe_r_reference(z_tr, y_tr, z_te, y_te, ridge)
             if abs(got - want) < 1e-4:
                 continue
             near = lambda v: abs(got - float(v)) < 1e-4  # noqa: E731

@@ -8,6 +8,7 @@ from typing import Callable
 import torch
 
 from . import CheckFailed, require, run_check
+from .answers import ch04 as _answers  # reference answers, kept out of this module
 
 
 def _scalar(x, name: str) -> float:
@@ -19,27 +20,7 @@ def _scalar(x, name: str) -> float:
     raise CheckFailed(f"{name} must return a scalar tensor or a float, got {type(x).__name__}")
 
 
-def epps_pulley_reference(x: torch.Tensor, knots: int = 17, t_max: float = 3.0) -> float:
-    """N * trapezoid-integral over [0, t_max] (doubled) of |ecf(t) - exp(-t^2/2)|^2 exp(-t^2/2)."""
-    t = torch.linspace(0, t_max, knots, dtype=torch.float64)
-    dt = t_max / (knots - 1)
-    w = torch.full((knots,), 2 * dt, dtype=torch.float64)
-    w[[0, -1]] = dt
-    tx = x.double()[:, None] * t
-    err = (torch.cos(tx).mean(0) - torch.exp(-t**2 / 2)) ** 2 + torch.sin(tx).mean(0) ** 2
-    return float((err * w * torch.exp(-t**2 / 2)).sum() * len(x))
-
-
 # ----------------------------------------------------------------------------- Exercise 4.1
-
-
-def epps_pulley_exact_reference(x: torch.Tensor) -> float:
-    """N * integral over the real line of |ecf(t) - exp(-t^2/2)|^2 exp(-t^2/2) dt, in closed form."""
-    x = x.double().flatten()
-    n = len(x)
-    pair = torch.exp(-(x[:, None] - x[None, :]) ** 2 / 2).sum() / n**2
-    cross = torch.exp(-x**2 / 4).sum() / n
-    return float(n * (math.sqrt(2 * math.pi) * pair - 2 * math.sqrt(math.pi) * cross + math.sqrt(2 * math.pi / 3)))
 
 
 def _exact_variant(x, n_factor=True, diagonal=True, cross_exp=4.0, cross_factor=2.0, constant=True) -> float:
@@ -67,7 +48,7 @@ def check_epps_pulley_exact(fn: Callable, strict: bool | None = None) -> bool:
         ]
         for x, what in cases:
             got = _scalar(fn(x.clone()), "epps_pulley_exact")
-            want = epps_pulley_exact_reference(x)
+            want = _answers.epps_pulley_exact_reference(x)
             if math.isclose(got, want, rel_tol=1e-4, abs_tol=1e-6):
                 continue
             near = lambda v: math.isclose(got, v, rel_tol=1e-4, abs_tol=1e-6)  # noqa: E731
@@ -83,7 +64,7 @@ def check_epps_pulley_exact(fn: Callable, strict: bool | None = None) -> bool:
                 raise CheckFailed("|a - b|^2 = |a|^2 - 2 Re(a b) + |b|^2: the cross term has a factor 2")
             if near(_exact_variant(x, constant=False)):
                 raise CheckFailed("add the integral of |exp(-t^2/2)|^2 exp(-t^2/2) = exp(-3 t^2 / 2), sqrt(2 pi / 3)")
-            if near(epps_pulley_reference(x)):
+            if near(_answers.epps_pulley_reference(x)):
                 raise CheckFailed("this is the 17-knot quadrature of the chapter; the exercise asks for the exact "
                                   "integral over the whole real line, as a double sum over the samples")
             raise CheckFailed(f"for {what} expected {want:.5f}, got {got:.5f}. N * [sqrt(2 pi) mean_jk "
@@ -113,14 +94,6 @@ def _sigreg_from_means(cos_mean, sin_mean, n, knots: int = 17, t_max: float = 3.
 def _local_means(chunk: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     tx = (chunk.double() @ u.double())[..., None] * torch.linspace(0, 3.0, 17, dtype=torch.float64)
     return torch.cos(tx).mean(0), torch.sin(tx).mean(0)  # (M, K)
-
-
-def all_reduced_sigreg_reference(chunks: list[torch.Tensor], directions: torch.Tensor) -> float:
-    """SIGReg of the concatenated batch, computed from per-chunk sums of cos and sin (an all-reduce)."""
-    n = sum(len(c) for c in chunks)
-    cos_sum = sum(_local_means(c, directions)[0] * len(c) for c in chunks)
-    sin_sum = sum(_local_means(c, directions)[1] * len(c) for c in chunks)
-    return float(_sigreg_from_means(cos_sum / n, sin_sum / n, n).mean())
 
 
 def check_all_reduced_sigreg(fn: Callable, strict: bool | None = None) -> bool:

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import CheckFailed, require, run_check
+from .answers import ch05 as _answers  # reference answers, kept out of this module
 
 
 def _close(a, b, tol: float = 1e-5) -> bool:
@@ -65,17 +66,6 @@ class LossParts:
         return self.model.sigreg(z, generator=torch.Generator().manual_seed(0))
 
 
-def two_term_loss_reference(encoder, predictor, sigreg, frames: torch.Tensor, actions: torch.Tensor,
-                            lam: float) -> dict[str, torch.Tensor]:
-    t, b = frames.shape[:2]
-    z = encoder(frames.flatten(0, 1)).unflatten(0, (t, b))  # (T, B, D)
-    z_bt, a_bt = z.transpose(0, 1), actions.transpose(0, 1)
-    pred = predictor(z_bt[:, :-1], a_bt[:, :-1])  # (B, T-1, D)
-    pred_loss = F.mse_loss(pred, z_bt[:, 1:])
-    sig = sigreg(z)
-    return {"loss": pred_loss + lam * sig, "pred": pred_loss, "sigreg": sig}
-
-
 def check_two_term_loss(fn: Callable, strict: bool | None = None) -> bool:
     """fn(encoder, predictor, sigreg, frames (T, B, 3, H, W), actions (T, B, A), lam) -> {"loss", "pred", "sigreg"}."""
 
@@ -86,7 +76,7 @@ def check_two_term_loss(fn: Callable, strict: bool | None = None) -> bool:
             frames = torch.rand(t, b, 3, 16, 16, generator=g)
             actions = torch.randn(t, b, 4, generator=g)
             ref_parts = LossParts(model, b)
-            want = two_term_loss_reference(ref_parts.encoder, ref_parts.predictor, ref_parts.sigreg, frames, actions, lam)
+            want = _answers.two_term_loss_reference(ref_parts.encoder, ref_parts.predictor, ref_parts.sigreg, frames, actions, lam)
             parts = LossParts(model, b)
             got = fn(parts.encoder, parts.predictor, parts.sigreg, frames.clone(), actions.clone(), lam)
             require(isinstance(got, dict) and {"loss", "pred", "sigreg"} <= set(got),
@@ -186,35 +176,6 @@ def toy_regression(seed: int = 0, sizes: tuple[int, ...] = (8, 8, 8, 8)):
     return model, loss_fn, batches
 
 
-def accumulated_step_reference(model, opt, loss_fn, micro_batches, max_norm: float,
-                               zero_grad: str = "first", clip: bool = True, step: str = "last",
-                               weights: str = "size") -> tuple[float, float]:
-    """The reference (defaults) and its classic mistakes (the other options), used to give hints.
-
-    weights: "size" (each micro-batch's mean loss times its share of the samples), "count" (divided by the
-    number of micro-batches), "none" (summed).
-    """
-    if step == "stale":  # steps with whatever .grad holds, before this batch's gradients exist
-        opt.step()
-    if zero_grad == "first":
-        opt.zero_grad(set_to_none=True)
-    if step == "first":
-        opt.step()
-    n = sum(len(b[0]) for b in micro_batches)
-    total = 0.0
-    for b in micro_batches:
-        if zero_grad == "each":
-            opt.zero_grad(set_to_none=True)
-        w = {"size": len(b[0]) / n, "count": 1 / len(micro_batches), "none": 1.0}[weights]
-        loss = loss_fn(model, b) * w
-        loss.backward()
-        total += float(loss.detach())
-    norm = torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm if clip else float("inf"))
-    if step == "last":
-        opt.step()
-    return total, float(norm)
-
-
 def _stale_grads(model: nn.Module) -> None:
     """Gradients left over from an earlier step, as they would be without zero_grad."""
     for p in model.parameters():
@@ -225,7 +186,7 @@ def _after(variant: dict, sizes: tuple[int, ...], max_norm: float) -> tuple[list
     model, loss_fn, batches = toy_regression(sizes=sizes)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     _stale_grads(model)
-    out = accumulated_step_reference(model, opt, loss_fn, batches, max_norm, **variant)
+    out = _answers.accumulated_step_reference(model, opt, loss_fn, batches, max_norm, **variant)
     return [p.detach().clone() for p in model.parameters()], out
 
 

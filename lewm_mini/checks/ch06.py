@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from . import CheckFailed, require, run_check
+from .answers import ch06 as _answers  # reference answers, kept out of this module
 
 
 def _pair(out, name: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -22,13 +23,6 @@ def _pair(out, name: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 # ----------------------------------------------------------------------------- Exercise 6.1
-
-
-def cem_update_reference(mean, std, candidates, costs, elites):
-    idx = costs.topk(elites, dim=1, largest=False).indices  # (P, K)
-    h, a = candidates.shape[2:]
-    el = torch.gather(candidates, 1, idx[:, :, None, None].expand(-1, -1, h, a))
-    return el.mean(1), el.std(1)
 
 
 def check_cem_update(fn: Callable, strict: bool | None = None) -> bool:
@@ -47,7 +41,7 @@ def check_cem_update(fn: Callable, strict: bool | None = None) -> bool:
             costs = torch.rand(p, n, generator=g) * 10
             args = (mean.clone(), std.clone(), cand.clone(), costs.clone(), k)
             new_mean, new_std = _pair(fn(*args), "cem_update")
-            want_mean, want_std = cem_update_reference(mean, std, cand, costs, k)
+            want_mean, want_std = _answers.cem_update_reference(mean, std, cand, costs, k)
             if tuple(new_mean.shape) != (p, h, a) or tuple(new_std.shape) != (p, h, a):
                 hint = ("an index tensor of shape (P, K) used as candidates[:, idx] picks every problem's elites "
                         "for every problem, shape (P, P, K, H, A): pair each problem with its own row of idx, "
@@ -62,7 +56,7 @@ def check_cem_update(fn: Callable, strict: bool | None = None) -> bool:
             biased = want_std * ((k - 1) / k) ** 0.5  # std with unbiased=False is fine too
             if close(new_mean, want_mean) and (close(new_std, want_std) or close(new_std, biased)):
                 continue
-            worst = cem_update_reference(mean, std, cand, -costs, k)
+            worst = _answers.cem_update_reference(mean, std, cand, -costs, k)
             if close(new_mean, worst[0]):
                 raise CheckFailed("you refit to the K highest costs: the elites are the K LOWEST costs (topk with "
                                   "largest=False, or argsort ascending)")
@@ -170,21 +164,6 @@ def mpc_toolkit(start=(12.0, 44.0), goal=(24.0, 16.0), horizon: int = 4, framesk
     return MPCToolkit(world, horizon, frameskip, gain, turn, seed=seed)
 
 
-def mpc_reference(world, encode, rollout, solve, to_actions, budget: int, execute: int) -> np.ndarray:
-    zg = encode(world.goal_frames())
-    traj = [world.pos[0].copy()]
-    while len(traj) <= budget:
-        z0 = encode(world.render())
-
-        def cost(cand, z0=z0):
-            return ((rollout(z0.expand(len(cand), -1), cand)[:, -1] - zg) ** 2).sum(-1)
-
-        plan = solve(cost)
-        for a in to_actions(plan[:execute])[: budget + 1 - len(traj)]:
-            traj.append(world.step(a[None])[0].copy())
-    return np.stack(traj)
-
-
 def run_mpc_with(fn: Callable, budget: int, execute: int, **task) -> tuple[np.ndarray, MPCToolkit]:
     kit = mpc_toolkit(**task)
     out = fn(kit.world, kit.encode, kit.rollout, kit.solve, kit.to_actions, budget, execute)
@@ -199,7 +178,7 @@ def check_mpc(fn: Callable, strict: bool | None = None) -> bool:
         for budget, execute, task in ((24, 1, {}), (30, 2, {"start": (50.0, 50.0), "goal": (40.0, 30.0), "seed": 1}),
                                       (13, 4, {"horizon": 4, "seed": 2})):
             got, kit = run_mpc_with(fn, budget, execute, **task)
-            want, ref = run_mpc_with(mpc_reference, budget, execute, **task)
+            want, ref = run_mpc_with(_answers.mpc_reference, budget, execute, **task)
             fs, plans, made = kit.frameskip, ref.calls["solve"], kit.calls["solve"]
             require(made > 0 and kit.costs, "call solve(cost) to plan")
             # The cost must score the LAST imagined latent only: a there-and-back candidate ends where

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from . import CheckFailed, as_tensor, require, run_check
+from .answers import ch08 as _answers  # reference answers, kept out of this module
 from .ch03 import toy_predictor
 
 
@@ -22,13 +23,6 @@ def _scalar(x, name: str) -> float:
 
 
 # ----------------------------------------------------------------------------- Exercise 8.1
-
-
-def surprise_reference(predictor, z: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
-    """(N, L + 1, D), (N, L, A) -> (N, L): mean over D of (predictor(z_t, a_t) - z_{t+1})^2."""
-    n, l, d = z.shape[0], blocks.shape[1], z.shape[2]
-    pred = predictor(z[:, :-1].reshape(n * l, 1, d), blocks.reshape(n * l, 1, -1))[:, 0].reshape(n, l, d)
-    return (pred - z[:, 1:]).pow(2).mean(-1)
 
 
 def _one_step(predictor, z, blocks) -> torch.Tensor:
@@ -66,7 +60,7 @@ def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
                         f"{length} steps: do not pass the whole episode. Give each prediction one latent, "
                         "predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1], in a loop over t or with the "
                         "N x L steps reshaped into one batch of windows of length 1") from None
-                want = surprise_reference(pred, z, blocks)
+                want = _answers.surprise_reference(pred, z, blocks)
                 one = _one_step(pred, z, blocks)
                 windowed = _windowed_context(pred, z, blocks, cfg.history)
             if tuple(got.shape) == (n,) or (got.ndim == 2 and got.shape == (n, 1) and length > 1):
@@ -107,15 +101,6 @@ def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
 # ----------------------------------------------------------------------------- Exercise 8.2
 
 
-def auc_reference(scores: np.ndarray, labels: np.ndarray) -> float:
-    """P(score of a random positive > score of a random negative), ties counting 1/2."""
-    s, y = np.asarray(scores, float), np.asarray(labels).astype(bool)
-    pos, neg = s[y], s[~y]
-    greater = (pos[:, None] > neg[None]).mean()
-    ties = (pos[:, None] == neg[None]).mean()
-    return float(greater + 0.5 * ties)
-
-
 def check_detection_auc(fn: Callable, strict: bool | None = None) -> bool:
     """fn(scores (N,), labels (N,) with 1 = event, 0 = normal) -> area under the ROC curve (float)."""
 
@@ -131,7 +116,7 @@ def check_detection_auc(fn: Callable, strict: bool | None = None) -> bool:
         ]
         for scores, labels, what in cases:
             got = _scalar(fn(scores.copy(), labels.copy()), "detection_auc")
-            want = auc_reference(scores, labels)
+            want = _answers.auc_reference(scores, labels)
             if abs(got - want) < 1e-6:
                 continue
             # ties first: on a case with ties, counting them as 1 can equal 1 - AUC by chance
@@ -155,11 +140,6 @@ def check_detection_auc(fn: Callable, strict: bool | None = None) -> bool:
 # ----------------------------------------------------------------------------- Exercise 8.3
 
 
-def straightness_reference(z: torch.Tensor) -> float:
-    v = z[:, 1:] - z[:, :-1]
-    return float(F.cosine_similarity(v[:, :-1], v[:, 1:], dim=-1).mean())
-
-
 def check_straightness(fn: Callable, strict: bool | None = None) -> bool:
     """fn(z (N, T, D)) -> the mean cosine similarity between consecutive velocities z_{t+1} - z_t (float)."""
 
@@ -176,7 +156,7 @@ def check_straightness(fn: Callable, strict: bool | None = None) -> bool:
         ]
         for z, what in cases:
             got = _scalar(fn(z.clone()), "straightness")
-            want = straightness_reference(z)
+            want = _answers.straightness_reference(z)
             if abs(got - want) < 1e-5:
                 continue
             v = z[:, 1:] - z[:, :-1]

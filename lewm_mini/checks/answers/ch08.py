@@ -1,0 +1,28 @@
+"""Reference answers for the checkers of chapter 08 (``lewm_mini.checks.ch08``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def surprise_reference(predictor, z: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
+    """(N, L + 1, D), (N, L, A) -> (N, L): mean over D of (predictor(z_t, a_t) - z_{t+1})^2."""
+    n, l, d = z.shape[0], blocks.shape[1], z.shape[2]
+    pred = predictor(z[:, :-1].reshape(n * l, 1, d), blocks.reshape(n * l, 1, -1))[:, 0].reshape(n, l, d)
+    return (pred - z[:, 1:]).pow(2).mean(-1)
+
+
+def auc_reference(scores: np.ndarray, labels: np.ndarray) -> float:
+    """P(score of a random positive > score of a random negative), ties counting 1/2."""
+    s, y = np.asarray(scores, float), np.asarray(labels).astype(bool)
+    pos, neg = s[y], s[~y]
+    greater = (pos[:, None] > neg[None]).mean()
+    ties = (pos[:, None] == neg[None]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def straightness_reference(z: torch.Tensor) -> float:
+    v = z[:, 1:] - z[:, :-1]
+    return float(F.cosine_similarity(v[:, :-1], v[:, 1:], dim=-1).mean())
