@@ -99,16 +99,32 @@ def expect(seconds_ci: float, seconds_cpu: float, seconds_gpu: float, profile: s
           f"[{profile} profile] expected wall time: about {t / 60:.0f} min")
 
 
+# How long training a profile's model takes, for the line cached_run prints before it trains.
+TRAINING_TIME = {"ci": "a few seconds",
+                 "cpu": "measured 10-27 min on 2 CPU cores, depending on the machine",
+                 "gpu": "about 1 h on one GPU: an estimate, the gpu profile has not been timed on a GPU yet"}
+
+
 def cached_run(cfg: Config, progress: bool = True):
     """Train with ``cfg``, or reuse the run an earlier chapter already made with the same config.
 
     Runs live in ``cache_dir()/models/<profile>-<cfg.run_key()>/`` (data, model and training settings); a finished run is loaded,
-    an interrupted one resumes. Returns a ``TrainResult`` (model in eval mode, stats, history).
+    an interrupted one resumes. In Colab the cache is on Google Drive (``persistent_cache``), so every chapter
+    finds the model chapter 05 or 09 trained, also in a fresh session. Returns a ``TrainResult`` (model in
+    eval mode, stats, history).
     """
     from .train import train
 
-    return train(cfg, cache_dir() / "models" / f"{cfg.profile}-{cfg.run_key()}", device=str(pick_device()),
-                 resume=True, progress=progress)
+    from .train import CHECKPOINT
+
+    persistent_cache(cfg.profile)  # outside Colab: nothing changes
+    run_dir = cache_dir() / "models" / f"{cfg.profile}-{cfg.run_key()}"
+    if (run_dir / CHECKPOINT).exists():
+        print(f"model: the {cfg.profile}-profile run is in the cache ({run_dir}): loading it")
+    else:
+        print(f"model: no {cfg.profile}-profile run in the cache ({run_dir}): training it now, as chapter 05 "
+              f"does ({TRAINING_TIME[cfg.profile]})")
+    return train(cfg, run_dir, device=str(pick_device()), resume=True, progress=progress)
 
 
 def trained_model(cfg: Config, progress: bool = True):

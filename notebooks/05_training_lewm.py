@@ -449,12 +449,7 @@ plt.show()
 # the cache when it exists (`python -m lewm_mini train` and chapters 06 to 09 use the same cache).
 
 # %%
-run_dir = cache_dir() / "models" / f"{cfg.profile}-{cfg.run_key()}"
-if (run_dir / "checkpoint.pt").exists():
-    print(f"the {cfg.profile}-profile run is in the cache ({run_dir}): loading it")
-else:
-    expect(10, 600, 3600, cfg.profile)
-result = cached_run(cfg)
+result = cached_run(cfg)  # prints whether it loads the run or trains it, and how long training takes
 model = result.model.to(device).eval()
 hist = result.history
 val = [h for h in hist if "val_pred" in h]

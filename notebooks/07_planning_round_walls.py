@@ -119,8 +119,7 @@ print(f"flat CEM: horizon {P.horizon} blocks ({P.horizon * FS} steps). Graph pla
 # 05 has not run yet: chapter 05's **Compute** line says how long that takes).
 
 # %%
-expect(5, 15, 30, cfg.profile)
-run = cached_run(cfg)
+run = cached_run(cfg)  # loads chapter 05's model, or says how long training it takes
 model, stats = run.model.to(device).eval(), run.stats  # eval mode: BatchNorm running statistics
 print(f"training loop in this session: {run.seconds:.0f} s (0: the trained model came from the cache)")
 

@@ -83,3 +83,23 @@ def test_persistent_cache_refuses_the_vm_disk_for_the_gpu_profile(monkeypatch, t
         assert persistent_cache("cpu", mount_point=point) == tmp_path / "home" / ".cache" / "lewm_mini"
     monkeypatch.setenv("LEWM_CACHE", str(tmp_path / "vm"))  # the learner's explicit choice is kept
     assert persistent_cache("gpu", mount_point=point) == tmp_path / "vm"
+
+
+def test_every_chapter_that_loads_a_model_finds_it_on_drive_in_colab(monkeypatch, tmp_path):
+    """Chapters 06-08 call only cached_run: in a fresh Colab session it must look on Drive, where 05 or 09 trained."""
+    from pathlib import Path
+
+    import lewm_mini.notebook as nb
+
+    def mount(point):
+        (Path(point) / "MyDrive").mkdir(parents=True, exist_ok=True)
+
+    point = _fake_colab(monkeypatch, tmp_path, mount)
+    original = nb.persistent_cache
+    monkeypatch.setattr(nb, "persistent_cache", lambda profile: original(profile, mount_point=point))
+    cfg = get_config("ci")
+    cfg.train = dataclasses.replace(cfg.train, steps=4)
+    trained_model(cfg, progress=False)
+    runs = list((Path(point) / "MyDrive" / "lewm_mini" / "models").iterdir())
+    assert [r.name for r in runs] == [f"ci-{cfg.run_key()}"]
+    assert not (tmp_path / "home" / ".cache").exists(), "nothing trained on the VM's disk"
