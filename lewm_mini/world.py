@@ -13,6 +13,8 @@ Two forms share one set of numpy functions:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -66,6 +68,28 @@ class Geometry:
     @property
     def door_center(self) -> np.ndarray:
         return np.array([sum(self.wall) / 2, sum(self.door) / 2], dtype=np.float32)
+
+
+@contextmanager
+def moved_door(y0: float, y1: float) -> Iterator[None]:
+    """Inside the ``with`` block, every Two-Room world has its door at y in [y0, y1] (released 224 px units;
+    the usual door is [35, 63]); on leaving the block the door is back where it was.
+
+    The door is a property of ``Geometry``, read each time the world is stepped, rendered or asked for
+    a room, so everything made inside the block (``BatchedTwoRoom``, ``collect``, ``evaluate``'s tasks
+    and worlds) sees the moved door; a world made before the block keeps the background it drew. The
+    data cache does not know about the door: collect new episodes with ``lewm_mini.data.collect``
+    (never cached), not ``load_or_collect``, which returns the cached ones.
+    """
+    lo, hi = Geometry(224).lo, Geometry(224).hi
+    if not lo <= y0 < y1 <= hi:
+        raise ValueError(f"the door must lie within the inner area, {lo:g} <= y0 < y1 <= {hi:g}; got [{y0}, {y1}]")
+    original = Geometry.__dict__["door"]
+    Geometry.door = property(lambda geo: (y0 * geo.scale, y1 * geo.scale))
+    try:
+        yield
+    finally:
+        Geometry.door = original
 
 
 # ----------------------------------------------------------------------------- physics

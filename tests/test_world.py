@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lewm_mini.world import (ENV_ID, BatchedTwoRoom, Geometry, TwoRoomEnv, background, in_wall, render,
+from lewm_mini.world import (ENV_ID, BatchedTwoRoom, Geometry, TwoRoomEnv, background, in_wall, moved_door, render,
                              random_start_goal_in_rooms, room_of, step_positions)
 
 GEO = Geometry(64)
@@ -134,3 +134,27 @@ def test_render_colour_argument_keeps_red_by_default():
     np.testing.assert_array_equal(blue, default[..., ::-1])  # grey-scale scene: only the agent changes
     per_agent = render(pos, GEO, color=np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
     np.testing.assert_array_equal(per_agent, np.stack([default[0], blue[1]]))
+
+
+def test_moved_door_moves_the_opening_for_physics_and_pictures_then_restores_it():
+    def crosses(y: float) -> bool:  # walk right from the left room at height y: does the agent reach the right room?
+        world = BatchedTwoRoom(1)
+        world.reset(np.array([[25.0, y]]), np.array([[40.0, y]]))
+        for _ in range(20):
+            world.step(np.array([[1.0, 0.0]]))
+        return bool(room_of(world.pos, GEO)[0] == 1)
+
+    low = 47.0  # 64 px frames: inside a door at [150, 178] of 224 px (42.9 to 50.9), below the usual [10, 18]
+    wall_x = int(np.mean(GEO.wall))
+    assert crosses(14.0) and not crosses(low)
+    with moved_door(150, 178):
+        assert Geometry(64).door == pytest.approx((150 * 64 / 224, 178 * 64 / 224))
+        assert crosses(low) and not crosses(14.0)
+        bg = background(Geometry(64))
+        assert bg[int(low), wall_x].max() == 1.0 and bg[14, wall_x].max() == 0.0  # white opening, black wall
+    assert GEO.door == pytest.approx((10.0, 18.0))
+    with pytest.raises(RuntimeError), moved_door(150, 178):
+        raise RuntimeError("an error inside the block")
+    assert GEO.door == pytest.approx((10.0, 18.0))  # restored on errors too
+    with pytest.raises(ValueError, match="inner area"), moved_door(200, 230):
+        pass
