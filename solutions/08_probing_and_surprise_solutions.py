@@ -49,26 +49,40 @@ from lewm_mini.checks.ch03 import toy_predictor
 from lewm_mini.checks.ch08 import check_detection_auc, check_straightness, check_surprise_score
 
 # %% [markdown]
-# ## Exercise 8.1 · The surprise score, step by step
+# ## Exercise 8.1 · The surprise score, from what it measures
 #
-# The predictor takes latents (B, T, D) and action blocks (B, T, A) and returns, at every position,
-# its guess of the next latent (chapter 03). Given the encoder's latents of one episode per row,
-# z (N, L+1, D), and the action blocks between consecutive frames, blocks (N, L, A) (block t leads
-# from frame t to frame t+1), return the surprise of every step, shape (N, L):
+# The chapter's "looking time" is the model's **surprise** at a step: how far the frame it then sees is
+# from what it expected to see. Turn that sentence into code.
 #
-# $$s_t = \frac{1}{D} \sum_{d=1}^{D} \big(\mathrm{predictor}(z_t, a_t) - z_{t+1}\big)_d^2$$
+# You get, for N episodes, the encoder's latents z (N, L+1, D), one per frame, and the action blocks
+# between consecutive frames, blocks (N, L, A): block t is the action taken at frame t, the one that
+# leads to frame t+1. Return one number per step, shape (N, L): entry [n, t] says how surprised the
+# model is by step t of episode n. What the number must mean:
 #
-# Use one latent of context for each prediction (Two-Room has no inertia: one frame is the whole
-# state), i.e. `predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1]` predicts $z_{t+1}$. A loop over t is
-# fine; a reshape of the N x L steps into one batch is faster.
+# - **Expected**: what the predictor forecasts for the frame after frame t, knowing frame t and the
+#   action taken there. It forecasts from the frame actually seen, never from its own earlier
+#   forecasts, and from that frame alone: Two-Room has no inertia, one frame is the whole state, and so
+#   every step is judged on its own.
+# - **Seen**: the encoder's latent of that next frame.
+# - **How far**: measured the way the training loss measures the predictor's error (chapter 05), so
+#   that a step's surprise does not grow with the latent size D.
+#
+# The predictor is the one chapter 03 built: `predictor(z_window, a_window)` takes windows of latents
+# (B, T, D) and of action blocks (B, T, A), at most `predictor.history` long, and returns (B, T, D):
+# position i is its forecast of the latent that follows frame i of the window. An episode here can be
+# longer than `history`, so decide what window each forecast needs. A loop over t is fine.
 
 # %%
 def surprise_score(predictor, z: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
     """Per-step surprise: (N, L+1, D) latents, (N, L, A) action blocks -> (N, L)."""
     ### BEGIN SOLUTION
+    # Step t is a window of length 1: (frame t, block t). All N x L windows go through in one batch;
+    # a loop over t, predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1], gives the same numbers.
     n, length, d = z.shape[0], blocks.shape[1], z.shape[2]
-    pred = predictor(z[:, :-1].reshape(n * length, 1, d), blocks.reshape(n * length, 1, -1))[:, -1]
-    return (pred.reshape(n, length, d) - z[:, 1:]).pow(2).mean(-1)
+    seen_now = z[:, :-1].reshape(n * length, 1, d)
+    expected = predictor(seen_now, blocks.reshape(n * length, 1, -1))[:, -1].reshape(n, length, d)
+    seen_next = z[:, 1:]
+    return (expected - seen_next).pow(2).mean(-1)  # the squared error, averaged over D like the loss
     ### END SOLUTION
 
 

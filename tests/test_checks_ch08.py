@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference import load_solution
+from reference import ROOT, load_solution
 
 from lewm_mini.checks.ch08 import check_detection_auc, check_straightness, check_surprise_score
 from lewm_mini.rollout import rollout
@@ -30,58 +30,101 @@ def _one_step(p, z, b):
     return p(z[:, :-1].reshape(n * l, 1, d), b.reshape(n * l, 1, -1))[:, 0].reshape(n, l, d)
 
 
-def _teacher_forced_history(p, z, b):  # the full history of context instead of one latent
+def _loop(p, z, b, context=1):
+    """A learner's loop: the forecast after frame t from the last `context` true frames and their blocks."""
     out = []
     for t in range(b.shape[1]):
-        lo = max(0, t + 1 - 3)
+        lo = max(0, t + 1 - context)
         out.append(p(z[:, lo : t + 1], b[:, lo : t + 1])[:, -1])
     return (torch.stack(out, 1) - z[:, 1:]).pow(2).mean(-1)
 
 
+def _loop_numpy(p, z, b):  # correct, one step at a time, returned as a numpy array
+    out = [(p(z[:, t : t + 1], b[:, t : t + 1])[:, -1] - z[:, t + 1]).pow(2).mean(-1) for t in range(b.shape[1])]
+    return torch.stack(out, 1).numpy()
+
+
+def _previous_block(p, z, b):  # frame t with blocks[:, t - 1] (at t = 0 Python's -1 picks the last block)
+    out = [p(z[:, t : t + 1], b[:, t - 1][:, None])[:, -1] for t in range(b.shape[1])]
+    return (torch.stack(out, 1) - z[:, 1:]).pow(2).mean(-1)
+
+
+SURPRISE_CORRECT = {
+    "the reference solution": lambda: solution("surprise_score"),
+    "lewm_mini.surprise.surprise": lambda: surprise,
+    "a loop over t": lambda: _loop,
+    "a loop returning numpy": lambda: _loop_numpy,
+}
+
+# each wrong answer, and words its hint must contain
 SURPRISE_MUTANTS = {
-    "error against the current frame, not the next": lambda p, z, b: (_one_step(p, z, b) - z[:, :-1]).pow(2).mean(-1),
-    "mean over the episode instead of per step": lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).pow(2).mean((1, 2)),
-    "episode mean broadcast to every step": lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).pow(2).mean(
-        (1, 2), keepdim=True).expand(-1, b.shape[1], 1)[..., 0],
-    "sum over D instead of mean": lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).pow(2).sum(-1),
-    "Euclidean norm instead of squared error": lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).norm(dim=-1),
-    "a rollout instead of one step from each true latent": lambda p, z, b: (
-        rollout(p, z[:, 0], b, 1) - z[:, 1:]).pow(2).mean(-1),
-    "action of the next step": lambda p, z, b: (_one_step(p, z, torch.roll(b, -1, 1)) - z[:, 1:]).pow(2).mean(-1),
-    "three latents of context": _teacher_forced_history,
-    "the whole episode as context (crashes past history)": lambda p, z, b: (p(z[:, :-1], b) - z[:, 1:]).pow(2).mean(-1),
+    "error against the current frame, not the next": (
+        lambda p, z, b: (_one_step(p, z, b) - z[:, :-1]).pow(2).mean(-1), "frame t+1"),
+    "mean over the episode instead of per step": (
+        lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).pow(2).mean((1, 2)), "per step"),
+    "episode mean broadcast to every step": (
+        lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).pow(2).mean((1, 2), keepdim=True).expand(
+            -1, b.shape[1], 1)[..., 0], "same value"),
+    "mean over the episodes instead of one row each": (
+        lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).pow(2).mean((0, 2)), "one row per episode"),
+    "sum over D instead of mean": (
+        lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).pow(2).sum(-1), "grows with D"),
+    "Euclidean norm instead of squared error": (
+        lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).norm(dim=-1), "square root"),
+    "root of the mean squared error": (
+        lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).pow(2).mean(-1).sqrt(), "square root"),
+    "absolute error instead of squared": (
+        lambda p, z, b: (_one_step(p, z, b) - z[:, 1:]).abs().mean(-1), "absolute"),
+    "a rollout instead of one step from each true latent": (
+        lambda p, z, b: (rollout(p, z[:, 0], b, 1) - z[:, 1:]).pow(2).mean(-1), "rollout"),
+    "action of the next step": (
+        lambda p, z, b: (_one_step(p, z, torch.roll(b, -1, 1)) - z[:, 1:]).pow(2).mean(-1), "block t+1"),
+    "action of the previous step": (_previous_block, "block t-1"),
+    "three latents of context": (lambda p, z, b: _loop(p, z, b, context=3), "frame t only"),
+    "the whole episode as context (crashes past history)": (
+        lambda p, z, b: (p(z[:, :-1], b) - z[:, 1:]).pow(2).mean(-1), "at most `history` latents"),
+    "the episode so far as context (crashes past history)": (
+        lambda p, z, b: _loop(p, z, b, context=10**6), "at most `history` latents"),
 }
 
 
-def test_surprise_accepts_reference_and_package():
-    assert accepts(check_surprise_score, solution("surprise_score"))
-    assert accepts(check_surprise_score, surprise)
+@pytest.mark.parametrize("name", SURPRISE_CORRECT)
+def test_surprise_accepts_correct_answers(name, capsys):
+    assert accepts(check_surprise_score, SURPRISE_CORRECT[name]())
+    assert "PASS" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("name", SURPRISE_MUTANTS)
-def test_surprise_rejects_mutant(name):
-    assert not accepts(check_surprise_score, SURPRISE_MUTANTS[name])
-
-
-def test_surprise_hints_name_the_mistake(capsys):
-    check_surprise_score(SURPRISE_MUTANTS["error against the current frame, not the next"], strict=False)
-    assert "next" in capsys.readouterr().out
-    check_surprise_score(SURPRISE_MUTANTS["mean over the episode instead of per step"], strict=False)
-    assert "per step" in capsys.readouterr().out
-    check_surprise_score(SURPRISE_MUTANTS["the whole episode as context (crashes past history)"], strict=False)
+def test_surprise_rejects_mutant_with_its_hint(name, capsys):
+    mutant, hint = SURPRISE_MUTANTS[name]
+    assert not accepts(check_surprise_score, mutant)
     out = capsys.readouterr().out
-    assert "FAIL. Hint" in out and "at most `history` latents" in out
-    check_surprise_score(SURPRISE_MUTANTS["three latents of context"], strict=False)
-    assert "use one latent" in capsys.readouterr().out
+    assert "FAIL. Hint" in out and hint in out, out
 
 
-def test_surprise_stub_and_strict():
+def test_surprise_hints_do_not_hand_out_the_call(capsys):
+    """The statement asks for the idea; no hint gives the exact predictor call away."""
+    for mutant, _ in SURPRISE_MUTANTS.values():
+        check_surprise_score(mutant, strict=False)
+    assert "z[:, t:t+1]" not in capsys.readouterr().out
+
+
+def test_surprise_statement_asks_for_the_idea():
+    text = (ROOT / "solutions" / "08_probing_and_surprise_solutions.py").read_text()
+    statement = text[text.index("## Exercise 8.1"):text.index("def surprise_score")]
+    assert "z[:, t:t+1]" not in statement and "$$" not in statement, "8.1 must not give the call or the formula"
+
+
+def test_surprise_stub_and_strict(capsys):
     def stub(p, z, b):
         raise NotImplementedError("surprise_score")
 
     assert not accepts(check_surprise_score, stub)
+    assert "not implemented yet" in capsys.readouterr().out
     with pytest.raises(AssertionError):
         check_surprise_score(stub, strict=True)
+    with pytest.raises(AssertionError):
+        check_surprise_score(SURPRISE_MUTANTS["sum over D instead of mean"][0], strict=True)
     assert check_surprise_score(solution("surprise_score"), strict=True)
 
 

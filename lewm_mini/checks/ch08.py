@@ -25,17 +25,43 @@ def _scalar(x, name: str) -> float:
 # ----------------------------------------------------------------------------- Exercise 8.1
 
 
-def _one_step(predictor, z, blocks) -> torch.Tensor:
-    n, l, d = z.shape[0], blocks.shape[1], z.shape[2]
-    return predictor(z[:, :-1].reshape(n * l, 1, d), blocks.reshape(n * l, 1, -1))[:, 0].reshape(n, l, d)
+def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return a.shape == b.shape and torch.allclose(a, b, atol=1e-5, rtol=1e-4)
 
 
-def _windowed_context(predictor, z, blocks, history: int) -> torch.Tensor:
-    """The surprise with the last ``history`` true latents as context instead of one (all of them when
-    the episode is shorter): what a whole-episode call to the predictor computes when it fits."""
-    out = [predictor(z[:, max(0, t + 1 - history) : t + 1], blocks[:, max(0, t + 1 - history) : t + 1])[:, -1]
-           for t in range(blocks.shape[1])]
-    return (torch.stack(out, 1) - z[:, 1:]).pow(2).mean(-1)
+def _diagnose_surprise(got: torch.Tensor, pred, z: torch.Tensor, blocks: torch.Tensor, history: int) -> str:
+    """The hint for a per-step answer of the right shape that differs from the reference."""
+    from ..rollout import rollout
+
+    want = _answers.surprise_reference(pred, z, blocks)
+    forecast = _answers.forecasts_reference(pred, z, blocks)
+    length = blocks.shape[1]
+    if length > 1 and _close(got, want.mean(1, keepdim=True).expand_as(want)):
+        return "every step has the same value: that is the mean over the episode; keep one surprise per step"
+    if _close(got, (forecast - z[:, :-1]).pow(2).mean(-1)):
+        return ("you compared the forecast with the latent of frame t, the frame it was made from. Surprise is "
+                "about what comes next: compare it with the latent of the frame it forecasts, frame t+1")
+    if _close(got, want * z.shape[-1]):
+        return ("you summed the squared error over the D latent dimensions: a sum grows with D. Average it, as "
+                "the training loss does")
+    if _close(got, want.sqrt()) or _close(got, (forecast - z[:, 1:]).norm(dim=-1)):
+        return ("you took a square root (a distance): measure the error as the training loss does, the squared "
+                "error averaged over D, with no square root")
+    if _close(got, (forecast - z[:, 1:]).abs().mean(-1)):
+        return "you averaged the absolute error: the training loss squares the error, so should the surprise"
+    if length > 1 and _close(got, _answers.windowed_context_surprise(pred, z, blocks, history)):
+        return ("each forecast saw several earlier frames of the episode (up to `history`). Give it frame t only, "
+                "so that each step is judged on its own: Two-Room has no inertia, one frame is the whole state")
+    if length > 1 and _close(got, (rollout(pred, z[:, 0], blocks, 1) - z[:, 1:]).pow(2).mean(-1)):
+        return ("each forecast started from your previous forecast (a rollout, chapter 03). Start every step "
+                "from the encoder's latent of the frame actually seen, frame t")
+    for shift, which in ((-1, "t+1"), (1, "t-1")):
+        moved = (_answers.forecasts_reference(pred, z, torch.roll(blocks, shift, 1)) - z[:, 1:]).pow(2).mean(-1)
+        if length > 1 and _close(got, moved):
+            return (f"frame t was paired with block {which}. Block t is the action taken at frame t, the one that "
+                    "leads from frame t to frame t+1")
+    return ("for every step t: forecast the latent after frame t from frame t and block t alone, then average "
+            "over the D dimensions the squared difference with the encoder's latent of frame t+1")
 
 
 def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
@@ -56,44 +82,22 @@ def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
                         raise
                     raise CheckFailed(
                         f"your code raised ValueError: {err}. The predictor takes at most `history` latents "
-                        f"of context ({cfg.history} for this check's predictor), and this episode has "
-                        f"{length} steps: do not pass the whole episode. Give each prediction one latent, "
-                        "predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1], in a loop over t or with the "
-                        "N x L steps reshaped into one batch of windows of length 1") from None
+                        f"({cfg.history} for this check's predictor), and your code gave it a longer window of "
+                        f"this episode of {length} steps. Each forecast needs frame t only: a window of length 1 "
+                        "per step (in a loop over t, or all N x L steps as one batch of windows)"
+                    ) from None
                 want = _answers.surprise_reference(pred, z, blocks)
-                one = _one_step(pred, z, blocks)
-                windowed = _windowed_context(pred, z, blocks, cfg.history)
-            if tuple(got.shape) == (n,) or (got.ndim == 2 and got.shape == (n, 1) and length > 1):
-                raise CheckFailed(f"return one surprise per step, shape (N, L) = {(n, length)}, not one number per "
-                                  "episode: an average over the episode hides a one-step spike")
-            require(tuple(got.shape) == (n, length),
-                    f"with z {tuple(z.shape)} and blocks {tuple(blocks.shape)} expected one number per action block, "
-                    f"shape {(n, length)}; got {tuple(got.shape)}")
-            if torch.allclose(got, want, atol=1e-5, rtol=1e-4):
-                continue
-            if length > 1 and torch.allclose(got, want.mean(1, keepdim=True).expand_as(want), atol=1e-5, rtol=1e-4):
-                raise CheckFailed("every step has the same value: that is the mean over the episode; keep one "
-                                  "surprise per step")
-            if torch.allclose(got, (one - z[:, :-1]).pow(2).mean(-1), atol=1e-5, rtol=1e-4):
-                raise CheckFailed("compare the prediction with the *next* latent z[:, 1:], the frame it predicts, "
-                                  "not with the current latent z[:, :-1] it was made from")
-            if torch.allclose(got, want * cfg.latent, atol=1e-4, rtol=1e-4):
-                raise CheckFailed("average the squared error over the D latent dimensions (mean), do not sum it")
-            if torch.allclose(got, want.sqrt(), atol=1e-5, rtol=1e-4) or torch.allclose(
-                    got, (one - z[:, 1:]).norm(dim=-1), atol=1e-5, rtol=1e-4):
-                raise CheckFailed("use the squared error (no square root): mean over D of (prediction - z_{t+1})^2")
-            if length > 1 and torch.allclose(got, windowed, atol=1e-5, rtol=1e-4):
-                raise CheckFailed("each prediction saw several latents of context (the episode so far); use one "
-                                  "latent, predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1], so that every step "
-                                  "is scored on its own frame and action only")
-            from ..rollout import rollout
-            ro = rollout(pred, z[:, 0], blocks, 1)
-            if torch.allclose(got, (ro - z[:, 1:]).pow(2).mean(-1), atol=1e-5, rtol=1e-4):
-                raise CheckFailed("predict each step from the encoder's latent z_t of the frame actually seen, "
-                                  "not from your previous prediction (that is a rollout)")
-            raise CheckFailed("for every step t, predict z_{t+1} from one latent of context, "
-                              "predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1], and take the mean over D of the "
-                              "squared difference with z[:, t+1]; block t is the action between frames t and t+1")
+                if tuple(got.shape) == (n,) or (got.shape == (n, 1) and length > 1):
+                    raise CheckFailed(f"return one surprise per step, shape (N, L) = {(n, length)}, not one number "
+                                      "per episode: an average over the episode hides a one-step spike")
+                if tuple(got.shape) == (length,) and n != length:
+                    raise CheckFailed(f"return one row per episode, shape (N, L) = {(n, length)}: you averaged "
+                                      "over the N episodes")
+                require(tuple(got.shape) == (n, length),
+                        f"with z {tuple(z.shape)} and blocks {tuple(blocks.shape)} expected one number per action "
+                        f"block, shape {(n, length)}; got {tuple(got.shape)}")
+                if not _close(got, want):
+                    raise CheckFailed(_diagnose_surprise(got, pred, z, blocks, cfg.history))
 
     return run_check("Exercise 8.1 surprise_score", test, strict)
 

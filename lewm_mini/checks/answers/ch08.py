@@ -7,11 +7,24 @@ import torch
 import torch.nn.functional as F
 
 
+def forecasts_reference(predictor, z: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
+    """(N, L + 1, D), (N, L, A) -> (N, L, D): the forecast of the latent after frame t from frame t and
+    block t alone (a window of length 1 per step, all N x L windows in one batch)."""
+    n, l, d = z.shape[0], blocks.shape[1], z.shape[2]
+    return predictor(z[:, :-1].reshape(n * l, 1, d), blocks.reshape(n * l, 1, -1))[:, 0].reshape(n, l, d)
+
+
 def surprise_reference(predictor, z: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
     """(N, L + 1, D), (N, L, A) -> (N, L): mean over D of (predictor(z_t, a_t) - z_{t+1})^2."""
-    n, l, d = z.shape[0], blocks.shape[1], z.shape[2]
-    pred = predictor(z[:, :-1].reshape(n * l, 1, d), blocks.reshape(n * l, 1, -1))[:, 0].reshape(n, l, d)
-    return (pred - z[:, 1:]).pow(2).mean(-1)
+    return (forecasts_reference(predictor, z, blocks) - z[:, 1:]).pow(2).mean(-1)
+
+
+def windowed_context_surprise(predictor, z: torch.Tensor, blocks: torch.Tensor, history: int) -> torch.Tensor:
+    """A wrong answer the checker recognises: every forecast sees the last ``history`` true latents of the
+    episode (fewer at its start) instead of frame t alone."""
+    out = [predictor(z[:, max(0, t + 1 - history) : t + 1], blocks[:, max(0, t + 1 - history) : t + 1])[:, -1]
+           for t in range(blocks.shape[1])]
+    return (torch.stack(out, 1) - z[:, 1:]).pow(2).mean(-1)
 
 
 def auc_reference(scores: np.ndarray, labels: np.ndarray) -> float:
