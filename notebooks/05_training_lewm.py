@@ -19,15 +19,11 @@
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/05_training_lewm.ipynb)
 #
 # Chapters 02 to 04 built every part: the encoder and its BatchNorm projector, the predictor, SIGReg.
-# This chapter puts them together and trains the whole world model from pixels, on purpose and in
-# the open: the objective line by line, one optimizer step, the loop, then the full run of your size
-# profile, and what to look at while it trains.
+# This chapter puts them together and trains the whole world model from pixels.
 #
-# **What you build:** LeWM's two-term objective (prediction error + λ · SIGReg) from a batch of clips,
-# one training step and the training loop; then you train the profile's model with the package, read
-# its training curves (prediction loss, SIGReg, held-out loss, effective rank, probe r), see what
-# BatchNorm's train and eval modes change, look at the learned latent space, sweep λ, and interrupt
-# and resume a run.
+# **What you build:** LeWM's two-term objective (prediction error + λ · SIGReg), one training step and
+# the loop; then the profile's full run, read through its curves, BatchNorm's two modes, the learned
+# latents, a λ sweep and an exact resume.
 #
 # **Objectives.** After this chapter you can
 # - write LeWM's loss from a batch of clips: every frame encoded, teacher-forced predictions against
@@ -40,7 +36,7 @@
 #
 # **Prerequisites:** chapters 02 (encoder, projector), 03 (predictor, rollout) and 04 (collapse, SIGReg).
 #
-# **Time:** reading about 50 min.
+# **Time:** reading about 35 min.
 #
 # **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.2 min on 2
 # cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
@@ -90,7 +86,7 @@ from lewm_mini.jepa import LeWM  # encoder and projector (02), predictor (03), S
 from lewm_mini.notebook import cached_run, expect
 from lewm_mini.probe import apply_probe, effective_rank, encode_frames, fit_linear_probe, pearson_r
 from lewm_mini.rollout import rollout  # built in chapter 03
-from lewm_mini.train import amp_dtype, lr_lambda, param_groups, train
+from lewm_mini.train import HeldOut, amp_dtype, lr_lambda, param_groups, train
 from lewm_mini.world import Geometry, background
 
 T0 = time.perf_counter()
@@ -103,11 +99,10 @@ print(f"batch B={B} clips of T={T} frames, latent D={D}, λ={TC.lam}, {TC.steps}
 # ## 1. The objective, one line at a time
 #
 # ### 1.1 A batch of clips
-# Training samples **clips**: `history + 1` = T frames, `frameskip` environment steps apart, from the
-# offline episodes of chapter 01, with the z-scored action block between each frame and the next. A
-# batch is frames (B, T, 3, H, W) and action blocks (B, T, A); the last block of a clip leads out of the
-# clip and is never used. In the two clips drawn below, follow the red blob along each row: it is the
-# only thing that changes from one frame to the next, and what the predictor will have to forecast.
+# Training samples **clips** of T = `history + 1` frames, `frameskip` steps apart, from chapter 01's
+# episodes, with the z-scored action block after each frame: frames (B, T, 3, H, W) and action blocks
+# (B, T, A) (the last block leads out of the clip, unused). Along each row only the red blob moves:
+# that is what the predictor must forecast.
 
 # %%
 train_eps = load_or_collect(cfg.data, "train", progress=False)
@@ -128,12 +123,10 @@ plt.show()
 
 # %% [markdown]
 # ### 1.2 Encode every frame
-# A fresh model, in training mode. All B·T frames go through the encoder and the projector **as one
-# batch**, so the projector's BatchNorm computes its statistics over every frame of every clip (this
-# is what `LeWM.encode` does). In the heatmap, each row is one frame's latent and each column one of
-# the D dimensions: look down the columns (most keep their colour from frame to frame, so the four
-# latents of a clip are alike) and at the colour bar (their scale, which section 1.4 compares with the
-# unit scale SIGReg asks for).
+# A fresh model, in training mode. All B·T frames go through the encoder and projector **as one
+# batch** (as `LeWM.encode` does), so BatchNorm's statistics cover every frame of every clip. In the
+# heatmap (one row per frame) most columns keep their colour down the rows: a clip's four latents are
+# alike. Note the scale on the colour bar.
 
 # %%
 torch.manual_seed(0)
@@ -152,9 +145,8 @@ plt.show()
 
 # %% [markdown]
 # ### 1.3 Teacher-forced predictions, targets one step later
-# The predictor reads latents 1..T-1 with their action blocks and, thanks to its causal mask, returns
-# T-1 guesses in one pass: output t is its guess of $z_{t+1}$. So the **targets are the latents
-# shifted by one**:
+# The predictor reads latents 1..T-1 with their action blocks and, through its causal mask, returns
+# T-1 guesses in one pass: output t guesses $z_{t+1}$. The **targets are the latents shifted by one**:
 #
 # ```
 #  inputs    z_1,a_1   z_2,a_2   z_3,a_3
@@ -162,8 +154,8 @@ plt.show()
 #  targets   z_2       z_3       z_4        (the encoder's latents of frames 2..T)
 # ```
 #
-# There is no stop-gradient: the targets are the same tensor `z` the encoder just produced, so the
-# error's gradient reaches the encoder through the inputs **and** through the targets.
+# No stop-gradient: the targets are the same tensor `z`, so the error's gradient reaches the encoder
+# through the inputs **and** through the targets.
 
 # %%
 pred = model.predictor(z[:, :-1], actions[:, :-1])  # (B, T-1, D)
@@ -175,18 +167,12 @@ print("error per output position:", [round(float(e), 4) for e in per_position])
 
 # %% [markdown]
 # ### 1.4 SIGReg, per time step
-# SIGReg wants its input as (T, B, D): for each time step it tests whether the B latents of that frame
-# position look like samples of N(0, I), then averages over time steps and random directions. Why per
-# time step: the B latents of one step come from B different clips, close to independent samples,
-# while the T latents of one clip are consecutive frames of one trajectory, strongly dependent.
-#
-# SIGReg draws fresh random directions at every call (chapter 04, section 3.3; so do the released
-# code and LeJEPA's reference); we pass a seeded generator so the values here are reproducible. With
-# the same directions, the (T, B, D) call is exactly the mean of the T per-step statistics. Two
-# reference values from chapter 04 (section 3.2) mark the figure: because SIGReg multiplies its
-# integral by the batch size B, samples of N(0, I) score about 1.06 at any B, while a batch of
-# identical latents scores 0.40 B (with our 17 knots). As a control, the same untrained model also
-# encodes a batch of uniform-noise frames, every one different from every other.
+# SIGReg takes (T, B, D): for each time step it tests whether the B latents of that frame position,
+# from B different clips, look like samples of N(0, I), then averages over time steps and random
+# directions (a clip's T latents are consecutive frames, far from independent). A seeded generator
+# fixes its random directions here. The figure marks chapter 04's reference values (section 3.2):
+# N(0, I) samples score about 1.06 at any B, identical latents 0.40 B. As a control, the same model
+# also encodes uniform-noise frames, all different from each other.
 
 # %%
 sig = model.sigreg(z.transpose(0, 1), generator=torch.Generator(device=device).manual_seed(1))  # (T, B, D)
@@ -214,22 +200,55 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The untrained model starts close to collapse: SIGReg near its collapsed value 0.40 B (the stored
-# cpu-profile run: 41.8 against 0.40 B = 51; yours is printed above). The frames all look alike (a
-# white floor and one small blob), but that is not the main reason: the uniform-noise frames, all
-# different, score nearly as high (36.3 in the stored run). What the two batches share is a small
-# spread: the total variance of their latents is a small fraction of the D of N(0, I) samples (4.1
-# for real frames and 7.4 for noise, against 64). That scale is set by the untrained projector: its
-# BatchNorm gives its hidden features at most unit variance, and the GELU and the last linear layer
-# (at PyTorch's default initialisation) shrink them further. For SIGReg, which compares every
-# direction with unit variance, such a tight cloud is almost a point. Similar frames make it tighter
-# still (the smaller variance of the real frames).
+# The untrained model starts close to collapse: SIGReg 41.8 against 0.40 B = 51 (stored cpu-profile
+# run; yours is printed above). The all-different noise frames score nearly as high (36.3): what both
+# batches share is a small spread, a total variance of 4.1 (real) and 7.4 (noise) against D = 64 for
+# N(0, I). Why? The projector is Linear → BatchNorm1d → GELU → Linear, and in train mode BatchNorm
+# divides each centred hidden feature by $\sqrt{\mathrm{var} + \epsilon}$: its batch variance plus a
+# small ε against division by zero. The next cell redoes that by hand on both batches.
+
+# %%
+lin, bn, gelu, lin2 = model.projector.net  # Linear -> BatchNorm1d -> GELU -> Linear (chapter 02)
+stds = {}  # std per dimension (mean over dimensions) after each stage, for the figure
+with torch.no_grad():
+    for name, x, z_out in (("real frames", flat, z.detach()), ("noise frames", noise.flatten(0, 1), z_noise)):
+        f = model.encoder(x)  # (B*T, enc_width)
+        h = lin(f)  # the hidden features BatchNorm normalises
+        var = h.var(0, unbiased=False)  # per hidden dimension, over the B*T frames, as BatchNorm computes it
+        y = (h - h.mean(0)) / torch.sqrt(var + bn.eps)  # BatchNorm in train mode (its weight is 1, bias 0 at init)
+        g = gelu(y)
+        gap = float((lin2(g).unflatten(0, (B, T)) - z_out).abs().max())  # by hand against model.projector
+        stds[name] = [float(v.std(0).mean()) for v in (f, h, y, g, z_out.flatten(0, 1))]
+        print(f"{name}: variance before BatchNorm {var.mean():.2e} per dimension (eps = {bn.eps:g}) -> std after "
+              f"BatchNorm sqrt(var / (var + eps)) = {(var / (var + bn.eps)).sqrt().mean():.3f}")
+        print(f"    latent variance {z_out.var(0).mean():.3f} per dimension (N(0, I): 1); "
+              f"by hand, the latents differ from the projector's by at most {gap:.1e}")
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3))
+for (name, v), c in zip(stds.items(), ["tab:blue", "tab:gray"]):
+    ax.plot(["encoder", "Linear", "BatchNorm", "GELU", "Linear = latent"], v, "o-", color=c, label=name)
+ax.axhline(bn.eps**0.5, color="tab:red", ls=":", label=f"sqrt(eps) = {bn.eps**0.5:.1e}")
+ax.axhline(1, color="k", ls=":", label="N(0, I): 1")
+ax.set_yscale("log"), ax.set_ylabel("std per dimension")
+ax.set_title("one batch through the untrained projector", fontsize=9)
+ax.legend(fontsize=7)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The untrained encoder gives the real frames (blue) nearly the same features: before BatchNorm each
+# hidden feature has a variance of only about 1.4e-5 (stored run), close to ε = 1e-5, so BatchNorm
+# brings the std to 0.76, not 1. The noise frames (8.6e-4, far above ε) reach 0.994. GELU and the last
+# Linear (at PyTorch's default initialisation) then shrink both, to latent variances of 0.064 and
+# 0.115 per dimension (the totals 4.1 and 7.4). So ε makes the real frames' cloud the tighter one, the
+# layers after BatchNorm make both tight, and for SIGReg such a cloud is almost a point.
 #
 # ### 1.5 Two terms
 # $$\mathcal{L} = \underbrace{\mathrm{MSE}(\hat z_{2..T},\, z_{2..T})}_{\text{prediction}} + \lambda\,
 # \underbrace{\mathrm{SIGReg}(z_{1..T})}_{\text{anti-collapse}}, \qquad \lambda = 0.09.$$
-# That is the whole objective: no EMA target, no reconstruction, no pretrained encoder, no extra terms.
-# Collected into one function (it is `LeWM.loss`, compared in section 9):
+# That is the whole objective: no EMA target, no reconstruction, no pretrained encoder. As one
+# function (it is `LeWM.loss`, compared in section 9):
 
 # %%
 def lewm_loss(model: LeWM, frames: torch.Tensor, actions: torch.Tensor, lam: float,
@@ -256,34 +275,27 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# At initialisation the SIGReg term is the larger one (the stored cpu-profile run: 3.76 against 0.21;
-# yours is printed above): the latents are far from N(0, I). Early training is therefore mostly about
-# spreading the latents out; prediction takes over once SIGReg is near its floor.
+# At initialisation the SIGReg term is the larger one (stored run: 3.76 against 0.21): early training
+# mostly spreads the latents out.
 #
-# **Exercise 5.1** (in `exercises/05_training_lewm_exercises.ipynb`) asks for this loss when the data
-# comes time-major, (T, B, ...), a layout that tests where every axis goes.
+# **Exercise 5.1** (in `exercises/05_training_lewm_exercises.ipynb`) asks for this loss on time-major
+# data, (T, B, ...), a layout that tests where every axis goes.
 #
-# **Think.** Why is $z$ not detached in the targets? What would happen to the encoder's gradient, and
-# to collapse, if it were?
+# **Think.** Why is $z$ not detached in the targets? What would detaching it change?
 #
 # <details><summary>Answer</summary>
 #
-# LeWM trains end to end: the encoder gets gradient from both sides of the error, which is fine
-# because SIGReg stops the easy way out (all latents equal). Detached targets would pass the error's
-# gradient to the encoder only through the predictor's inputs. That is the stop-gradient of BYOL and
-# SimSiam, and nothing in such a loss forbids collapse: those methods avoid it through training
-# dynamics, BYOL with an EMA target, SimSiam with a predictor and no EMA (chapter 04, section 2). With
-# SIGReg in the loss, the collapsed solution is penalised directly, so LeWM needs no stop-gradient.
+# The error's gradient would reach the encoder only through the predictor's inputs: the stop-gradient
+# of BYOL and SimSiam, whose loss does not forbid collapse (they avoid it through training dynamics,
+# chapter 04, section 2). LeWM needs no stop-gradient because SIGReg penalises collapse directly.
 # </details>
 
 # %% [markdown]
 # ## 2. One training step
 #
-# The optimizer is AdamW with weight decay 1e-3 on the weight matrices and convolution kernels only
-# (biases, norm weights and positional embeddings are not decayed; `lewm_mini.train.param_groups`
-# makes the two groups). The learning rate warms up linearly for
-# `warmup` steps and then follows a cosine down to 5% of its peak. One step, line by line, on the
-# batch above:
+# AdamW, with weight decay 1e-3 on weight matrices and convolution kernels only (`param_groups`). The
+# learning rate warms up linearly for `warmup` steps, then follows a cosine down to 5% of its peak.
+# One step, line by line:
 
 # %%
 opt = torch.optim.AdamW(param_groups(model, TC.weight_decay), lr=TC.lr)
@@ -304,8 +316,8 @@ print(f"gradient norm before clipping {total_norm:.3f} (clipped to {TC.grad_clip
 print("gradient norm of each part:", {k: round(v, 3) for k, v in part_norms.items()})
 
 # %% [markdown]
-# In the figure, compare each bar with the dotted clip line (the total is what clipping looks at) and
-# the parts with each other: which part of the model receives the largest gradient at the start?
+# Compare each bar with the clip line (clipping looks at the total) and the parts with each other:
+# which part receives the largest gradient at the start?
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 2.6))
@@ -317,26 +329,19 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Each line prevents a specific failure:
-# - `zero_grad` first: `backward` *adds* to `.grad`; without it every step would also apply all earlier
-#   gradients;
-# - `backward` before `step`: the optimizer uses whatever `.grad` holds when `step` runs;
-# - **clipping** to norm 1.0 (the released recipe's value): the gradient is rescaled to length at most
-#   1 (same direction) before the optimizer sees it. Adam divides each step by a running average of
-#   squared gradients (decay 0.999 by default, so one value weighs on it for hundreds of steps); one
-#   huge gradient (a rare bad batch) would inflate that average and shrink the steps that follow.
-#   Clipping caps what goes into the averages. Section 3 shows that clipping is active in these runs;
-#   this chapter does not train without it, so how much it matters here is untested;
-# - **warm-up**: Adam's first updates come from poorly estimated moment statistics (Liu et al. 2020,
-#   further reading); small steps first.
+# Each line prevents a failure:
+# - `zero_grad` first: `backward` *adds* to `.grad`, so without it every step re-applies all earlier
+#   gradients; `backward` before `step`: `step` uses whatever `.grad` holds;
+# - **clipping** to norm 1.0 (the released value) rescales the gradient to length at most 1. Adam
+#   divides each step by a running average of squared gradients (decay 0.999), so one huge gradient
+#   from a bad batch would shrink the steps for hundreds of steps after; clipping caps what enters it;
+# - **warm-up**: Adam's first moment estimates are poor (Liu et al. 2020); small steps first.
 #
-# Two more guards, as in the package's loop: refuse to step on a non-finite loss (the package also says
-# which checkpoint was the last good one), and on a GPU compute the forward pass in bfloat16, or in
-# float16 on GPUs without bfloat16. float16 needs a **gradient scaler**: small gradients underflow to
-# zero in float16, so the scaler multiplies the loss up before `backward`, divides the gradients back
-# (`unscale_`) before clipping, and skips a step whose gradients overflowed. On the CPU and with
-# bfloat16 the scaler is switched off and each of its calls is a plain `backward` or `step`. As a
-# function:
+# Two more guards, as in the package: refuse to step on a non-finite loss, and on a GPU compute the
+# forward pass in bfloat16 (float16 where bfloat16 is missing). float16 needs a **gradient scaler**:
+# it multiplies the loss before `backward` so small gradients do not underflow to zero, divides them
+# back (`unscale_`) before clipping, and skips a step whose gradients overflowed. On the CPU and with
+# bfloat16 it is off and each call is a plain `backward` or `step`:
 
 # %%
 def training_step(model: LeWM, opt, sched, scaler, frames, actions, lam: float, generator,
@@ -358,17 +363,15 @@ def training_step(model: LeWM, opt, sched, scaler, frames, actions, lam: float, 
 
 
 # %% [markdown]
-# **Exercise 5.2** writes a variant of this step that accumulates gradients over micro-batches of
-# unequal sizes, the trick for a batch that does not fit in memory, and shows why it is not exact for
-# LeWM.
+# **Exercise 5.2** accumulates gradients over micro-batches of unequal sizes, the trick for a batch that
+# does not fit in memory, and shows why it is not exact for LeWM.
 
 # %% [markdown]
 # ## 3. The loop
 #
-# A training run is this step repeated, with everything random seeded so that a run can be repeated
-# exactly: the model's initialisation and dropout (torch's global generator), the clip sampler
-# (numpy), and SIGReg's directions (their own generator). We run a few dozen steps inline, with a
-# short schedule so that warm-up and decay both fit.
+# A run is this step repeated, with every random stream seeded so that it can be repeated exactly:
+# initialisation and dropout (torch's global generator), the clip sampler (numpy), SIGReg's directions
+# (their own generator). A few dozen steps inline, with a short schedule so that warm-up and decay fit:
 
 # %%
 N_INLINE = {"ci": 6, "cpu": 30, "gpu": 60}[cfg.profile]
@@ -427,32 +430,29 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# In a few dozen steps SIGReg falls fast (the latents spread out) while the prediction loss may even
-# *rise*: spread-out latents are harder to predict than the untrained encoder's. (The stored
-# cpu-profile run: SIGReg from 41.8 to 4.15 in 30 steps, while the prediction loss climbs from 0.215
-# to 0.65 at step 10 and is back at 0.34 by step 30; yours is printed above.) The third panel shows
-# that clipping is active: in the stored run the gradient norm is above 1 at every one of these 30
-# steps (up to 6.4), so every step is rescaled. Whether these runs would do worse without clipping is
-# not tested here. The right panel is the schedule the full run uses.
+# SIGReg falls fast (the latents spread out) while the prediction loss *rises* at first (stored run:
+# SIGReg 41.8 to 4.15 in 30 steps; prediction loss 0.215, 0.65 at step 10, 0.34 at step 30). The
+# gradient norm is above 1 at all 30 steps (up to 6.4), so clipping rescales every step; whether these
+# runs would do worse without it is not tested. The right panel is the full run's schedule.
 
 # %% [markdown]
 # ## 4. The full run, with the package
 #
-# `lewm_mini.train.train` is this loop plus what a long run needs: checkpoints that can be resumed
-# exactly (section 8), the non-finite guard, a progress bar, and a **held-out evaluation** every
-# `eval_every` steps: a fixed set of clips from the evaluation episodes (another seed, never trained
-# on), scored in eval mode, recording the two loss terms (`val_pred`, `val_sigreg`), the effective
-# rank of their latents (`rank`) and the Pearson r of a linear probe of the agent's position
-# (`probe_r`; fit on half of those frames, scored on the other half).
-#
-# `lewm_mini.notebook.cached_run(cfg)` trains with the profile's configuration, or loads the run from
-# the cache when it exists (`python -m lewm_mini train` and chapters 06 to 09 use the same cache).
+# `lewm_mini.train.train` is this loop plus checkpoints that resume exactly (section 8), the
+# non-finite guard, a progress bar, and every `eval_every` steps a **held-out evaluation** (`HeldOut`):
+# a fixed set of clips from the evaluation episodes, in eval mode, recording the two loss terms
+# (`val_pred`, `val_sigreg`), the effective rank of their latents (`rank`) and the r of a linear probe
+# of the agent's position (`probe_r`, fit on half of the frames, scored on the other). `cached_run(cfg)`
+# trains the profile's run or loads it from the cache.
 
 # %%
 result = cached_run(cfg)  # prints whether it loads the run or trains it, and how long training takes
 model = result.model.to(device).eval()
 hist = result.history
 val = [h for h in hist if "val_pred" in h]
+n_val = HeldOut(cfg, result.stats, seed=TC.seed).frames.shape[0]  # the clips every evaluation scores
+print(f"held-out evaluation: the same {n_val} clips every {TC.eval_every} steps; "
+      f"a collapsed batch of {n_val} would score 0.40 × {n_val} = {0.40 * n_val:.0f}")
 print(f"{hist[-1]['step']} steps; last training batch: pred {hist[-1]['pred']:.4f}, SIGReg {hist[-1]['sigreg']:.2f}")
 for h in (val[0], val[-1]):
     print(f"held-out at step {h['step']}: pred {h['val_pred']:.4f}, SIGReg {h['val_sigreg']:.2f}, "
@@ -505,72 +505,89 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# How to read the four panels of a full run. The numbers quoted are those of the stored cpu-profile
-# run (the one whose outputs you see on GitHub); yours are printed above the figure, and under the ci
-# profile, 30 steps, the curves have barely started.
-# - **SIGReg** on training batches starts near the collapsed value 0.40 B (41.8 at step 1), falls
-#   below 5 by step 43, then creeps down to a plateau a little above the 1.06 of true Gaussian
-#   samples (1.56 on average over the last 100 steps). It does not reach 1.06: the frames differ only
-#   by the agent's position, so their latents lie on a two-dimensional surface inside the
-#   64-dimensional space, which can look Gaussian along random directions but never exactly. The LeWM
-#   paper raises the same point for Two-Room: it suspects that the low intrinsic dimension of its
-#   state makes the Gaussian prior hard to match. Two-Room is not LeWM's lowest score (87%, against
-#   74% on OGBench-Cube), but it is the one environment where both baselines beat it (PLDM 97%,
-#   DINO-WM 100%; the Two-Room values are read off the bar chart of the paper's Fig. 6).
-#   The held-out points sit higher (2.9 at the end), partly because they test 256 clips at once: for
-#   latents that are not exactly Gaussian the statistic grows with the number of samples (the factor
-#   N of chapter 04).
-# - **Prediction loss** first *rises* (0.215 at step 1, 0.59 at step 42): the latents spread out,
-#   so there is more to predict. Then it falls for the rest of the run (0.018 at the end). On its own
-#   a falling prediction loss means nothing (chapter 04's collapsed run had the lowest of all); it
-#   means something together with SIGReg on its plateau.
+# Reading the panels (stored cpu-profile run; yours are printed above; the ci profile's 30 steps
+# barely start the curves):
+# - **SIGReg** on training batches starts near collapse (41.8), is below 5 from step 43 and settles a
+#   little above the Gaussian 1.06 (1.56 over the last 100 steps). The frames differ only by the
+#   agent's position, so the latents lie on a two-dimensional surface in 64 dimensions, never exactly
+#   Gaussian (the LeWM paper suspects the same of Two-Room, where both baselines beat it: 87% against
+#   97% and 100%). The held-out points sit higher (2.9 at the end), partly because they test 256 clips
+#   at once: for latents not exactly Gaussian the statistic grows with the sample size (chapter 04).
+# - **Prediction loss** first *rises* (0.215 at step 1, 0.59 at step 42) as the latents spread, then
+#   falls (0.018 at the end). Alone that proves nothing (chapter 04's collapsed run had the lowest
+#   loss of all); with SIGReg on its plateau it is learning.
+# - **Held-out, eval mode**: far above and jumpy early. At step 100 the loss is 2.8 and SIGReg 290,
+#   above even a collapsed batch of 256 clips (102): SIGReg also punishes latents spread too wide or
+#   off-centre.
+# - **Effective rank** rises through the run (28 at step 100, 45 of 64 at the end); **probe r** is high
+#   from the start (0.97, then 0.98; the paper's 0.996 dotted): the position is learned early, the
+#   rest of the run refines the dynamics and uses more directions.
+#
+# When does the held-out loss join the training loss? Divide each held-out value by the mean training
+# loss of the `eval_every` steps before it.
+
+# %%
+steps_all = np.array([h["step"] for h in hist])
+pred_all = np.array([h["pred"] for h in hist])
+ratio = np.array([h["val_pred"] / pred_all[(steps_all > h["step"] - TC.eval_every) & (steps_all <= h["step"])].mean()
+                  for h in val])
+print("held-out / training prediction loss:", ", ".join(f"{st}: {r:.2f}" for st, r in zip(vs, ratio)))
+k = len(ratio)  # the first evaluation from which the ratio stays within a factor 2
+while k > 0 and 0.5 <= ratio[k - 1] <= 2:
+    k -= 1
+if k == len(ratio):
+    print("the held-out loss is not within a factor 2 of the training loss at the end of this run")
+else:
+    print(f"within a factor 2 from step {vs[k]} on ({ratio[k:].min():.2f} to {ratio[k:].max():.2f}), learning rate "
+          f"then {lr_lambda(TC.warmup, TC.steps)(vs[k] - 1):.0%} of its peak"
+          + (f"; before: {ratio[:k].min():.2f} to {ratio[:k].max():.2f}" if k else ""))
+
+# %%
+fig, ax = plt.subplots(figsize=(6.5, 3))
+ax.plot(vs, ratio, "o-", color="tab:orange", ms=4, label="held-out / training prediction loss")
+ax.axhspan(0.5, 2, color="tab:green", alpha=0.15, label="within a factor 2")
+ax.set_yscale("log"), ax.set_xlabel("step"), ax.set_ylabel("ratio")
+ax2 = ax.twinx()  # second y axis: the learning-rate schedule of the run
+ax2.plot(s, [lr_lambda(TC.warmup, TC.steps)(st - 1) for st in s], color="tab:green", lw=1, ls="--")
+ax2.set_ylim(0, 1.05), ax2.set_ylabel("learning rate / peak (dashed)", color="tab:green")
+ax.set_zorder(ax2.get_zorder() + 1), ax.patch.set_visible(False)  # the ratio in front of the schedule
+ax.set_title("the held-out loss against the training loss", fontsize=9)
+ax.legend(fontsize=7, loc="upper right")
+plt.tight_layout()
+plt.show()
 
 # %% [markdown]
-# - **Held-out, eval mode**: far above the training curves early and jumpy, then closing in. At the
-#   first evaluation (step 100) the held-out prediction loss is 2.8 and SIGReg 290. For 256 clips a
-#   collapsed batch would score 0.40 × 256 = 102, so 290 is not collapse: SIGReg also scores high
-#   for latents far from N(0, I) the other way, spread much wider than unit variance or far
-#   off-centre, and those can score above a collapsed batch. At the end the held-out loss is a little
-#   below the training batches' (0.013 against 0.018); the two differ in their clips and in the mode
-#   (eval mode: no dropout, BatchNorm's running statistics), and this run does not separate the two.
-#   A likely reason for the early gap, not measured here: the encoder has no dropout, so for its
-#   latents the only difference between the modes is BatchNorm, and eval mode uses running averages
-#   of the batch statistics, which lag behind weights that change fast early in the run; as the
-#   learning rate decays they catch up. Section 5 measures what the two modes do to the trained
-#   model. The eval-mode numbers are the planner's: check those, not only the training loss.
-# - **Effective rank** rises through the whole run (28 at step 100, 45 of 64 at the end) while the
-#   **probe r** is high from the first evaluation (0.97 at step 100, 0.98 at the end): the agent's
-#   position is learned early, and the rest of the run refines the dynamics and spreads the latents
-#   over more directions. The dotted line is the linear-probe r that the LeWM paper reports for its
-#   full-size model on Two-Room (0.996), for scale; our model and frames are smaller.
+# In the stored run the held-out loss is 1.4 to 14 times the training loss until step 1700; from
+# step 1800 on it stays within a factor 2 (0.73 to 1.92), ending a little below (0.013 against 0.018).
+# The two differ in their clips and in the mode (no dropout, BatchNorm's running statistics); this run
+# does not separate the two.
 #
-# **Think.** The held-out points always score the same clips, with the same SIGReg directions (a
-# fixed generator), and yet in the first half of the run they jump up and down from one evaluation to
-# the next. What changes between two evaluations, and why does it settle late in the run?
+# **Think.** Every evaluation scores the same clips with the same SIGReg directions, yet early on the
+# values jump. What changes between two evaluations, and why would it settle as the learning rate
+# decays?
 #
 # <details><summary>Answer</summary>
 #
-# Only the model: its weights and BatchNorm's running statistics. Those are running averages of the
-# batch statistics (momentum 0.1: roughly the last ten batches), so while the learning rate is high
-# and the weights move a lot from step to step, they describe slightly older networks, and eval mode
-# normalises the current network with statistics that do not quite fit it. As the learning rate
-# decays the weights change slowly and the running statistics fit again. (That is the likely
-# mechanism; the run stores no mid-run checkpoints to measure it with.)
+# Only the model: its weights and BatchNorm's running statistics, averages over roughly the last ten
+# batches (momentum 0.1). While the learning rate is high the weights move fast, and the statistics,
+# which describe slightly older networks, fit the current one badly (the encoder has no dropout, so
+# BatchNorm is all that differs between the modes for its latents). As the learning rate decays (25%
+# of its peak at step 1800) the statistics fit again. A hypothesis: the figure shows the two happen
+# together, not that one causes the other; testing it needs mid-run checkpoints the run does not keep.
 # </details>
 
 # %% [markdown]
 # ## 5. BatchNorm: train mode and eval mode
 #
-# The projector (and the predictor's `pred_proj`) contains a BatchNorm1d layer. In **train mode** it
-# normalises each hidden feature with the mean and variance *of the current batch*, and updates its
-# running averages of them; in **eval mode** it uses those running averages and changes nothing.
-# Dropout in the predictor is on in train mode, off in eval mode. The weights are the same in both.
+# The projector (and the predictor's `pred_proj`) contains BatchNorm1d. In **train mode** it normalises
+# each hidden feature with the mean and variance *of the current batch* and updates its running
+# averages; in **eval mode** it uses the running averages. The predictor's dropout is on in train mode
+# only.
 #
-# So in train mode, a frame's latent depends on which other frames share its batch. Below, the same 8
-# held-out frames (the start of one episode) are encoded: in eval mode; in train mode inside a batch
-# of 256 random held-out frames; in train mode inside a batch of 16 consecutive frames of their own
-# episode; and in train mode as a batch of 2. A linear probe fitted on eval-mode latents then reads
-# the agent's position off each version.
+# So in train mode a frame's latent depends on its batch. The same 8 held-out frames (the start of one
+# episode) are encoded in eval mode, and in train mode inside: 256 random held-out frames; 16
+# consecutive frames of their episode; pairs. A linear probe fitted on eval-mode latents reads the
+# agent's position off each version.
 
 # %%
 ev = held_out_episodes(cfg.data)
@@ -628,14 +645,12 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# In eval mode a frame has one latent, whatever else is in the batch. In train mode its latent depends
-# on its company. With the fully trained model, a large and varied batch has statistics close to the
-# running averages and moves it little, while a batch of near-identical frames (one stretch of one
-# episode) or a pair is normalised against itself and lands somewhere else (the stored cpu-profile
-# run: 0.09, 0.74 and 0.74 typical distances, probe errors 7.5, 38.8 and 31.4 px against 7.5 px in
-# eval mode). Under the ci profile the model is barely trained and your numbers above need not follow
-# this pattern. A single frame cannot be encoded in train mode at all, and every
-# train-mode call also nudges the running statistics:
+# In eval mode a frame has one latent whatever its company. In train mode a large, varied batch has
+# statistics close to the running averages and moves the latent little; a batch of near-identical
+# frames, or a pair, is normalised against itself and lands elsewhere (stored run: 0.09,
+# 0.74 and 0.74 typical distances; probe errors 7.5, 38.8 and 31.4 px, against 7.5 px in eval mode;
+# the barely trained ci-profile model need not follow this pattern). A single frame cannot be encoded
+# in train mode at all, and every train-mode call nudges the running statistics:
 
 # %%
 bn = m.projector.net[1]
@@ -665,28 +680,19 @@ print(f"predictor, same input twice: eval mode differs by {float((twice_eval[0] 
 del m
 
 # %% [markdown]
-# This is why **planning runs the model in eval mode** (`cached_run` and `load_model` return it so).
-# The planner of chapter 06 encodes one current frame and one goal image (a batch of 1 or 2) and
-# rolls out hundreds of candidate action sequences: in train mode the goal's latent would depend on
-# what it was batched with (or fail outright), the running statistics would drift while planning, and
-# dropout would add noise to every candidate's score. Eval mode makes the model a fixed function.
-#
-# **Think.** The training loss is computed in train mode and the held-out loss in eval mode. Which of
-# the two is the right number for "how well does the planner's model predict"?
-#
-# <details><summary>Answer</summary>
-#
-# The eval-mode one: planning uses the model in eval mode, with BatchNorm's running statistics and no
-# dropout. The training loss also differs by the dropout noise and the per-batch normalisation.
-# </details>
+# So **planning runs the model in eval mode** (`cached_run` and `load_model` return it so). The planner
+# of chapter 06 encodes one current frame and one goal image and rolls out hundreds of candidates: in
+# train mode the goal's latent would depend on its batch (or fail), the running statistics would
+# drift, and dropout would add noise to every score. For the same reason the eval-mode held-out loss
+# of section 4 is the one to check.
 
 # %% [markdown]
 # ## 6. What the latents learned
 #
 # The encoder was never told where the agent is. Colour each held-out frame by the agent's true
-# position (left: the colour key over the arena) and look at its latent (eval mode) in two ways: on
-# the two principal directions of the latents (middle), and on the two directions the linear probe
-# of section 5 found (right; the probe was fitted on the other half of the frames).
+# position (left: the colour key) and look at its eval-mode latent two ways: on the latents' two
+# principal directions (middle), and on the two directions of section 5's linear probe (right; fitted
+# on the other half of the frames).
 
 # %%
 zc = Z_held - Z_held.mean(0)
@@ -713,16 +719,16 @@ plt.show()
 print(f"variance explained by PC 1 and PC 2: {explained[0]:.1%}, {explained[1]:.1%}; linear probe r {r_probe:.3f}")
 
 # %% [markdown]
-# The principal directions show little: in the stored cpu-profile run the top two hold 4.1% and 4.0%
-# of the variance, not much above the 1/64 = 1.6% each of an isotropic Gaussian, because SIGReg
-# spreads the variance over all 64 directions. Points of one colour gather along strands, but there
-# is no map. The map is there all the same, linearly: along the probe's two directions the arena
-# reappears, with the wall and the door (r = 0.988 on these frames).
+# The principal directions show little: the top two hold 4.1% and 4.0% of the variance (stored run),
+# not far above the 1/64 = 1.6% each of an isotropic Gaussian, as SIGReg spreads the variance over all
+# 64 directions; colours gather along strands but make no map. The map is there linearly: along the
+# probe's directions the colours fall back into place, blue left, pink right (r = 0.988). The arena
+# under the left and right panels is drawn by `imshow(background(geo))`: the wall and door are not
+# predicted, and a few probe points land on the wall.
 #
-# Now the predictor. As in chapter 03, compare, for every start and horizon k, the error of an
-# autoregressive rollout with the true actions against the teacher-forced one-step error and against
-# "nothing moves", normalised by the distance between two random latents. The rollout uses `history`
-# latents of context (chapter 03) and, as planning in the cpu profile does, one latent of context.
+# Now the predictor, as in chapter 03: the error at horizon k of an autoregressive rollout with the
+# true actions (with `history` latents of context, or one as cpu-profile planning uses), of teacher
+# forcing and of "nothing moves", over the distance between two random latents.
 
 # %%
 fs = M.frameskip
@@ -763,29 +769,23 @@ plt.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# On the stored cpu-profile run: the rollout error (history 1) is 0.0049 at k = 1, 0.0305 at k = 5 (the
-# horizon planning uses) and 0.079 at k = 10, against 0.38, 0.94 and 1.00 for "nothing moves";
-# teacher forcing stays near 0.005 at every k. The error compounds, sixteen-fold over ten blocks, but
-# stays more than ten times below a static guess. One latent of context costs little (0.079 against
-# 0.068 with three at k = 10).
+# Stored run: the rollout error (history 1) is 0.0049 at k = 1, 0.0305 at k = 5 (planning's horizon)
+# and 0.079 at k = 10, against 0.38, 0.94 and 1.00 for "nothing moves"; teacher forcing stays near
+# 0.005 at every k. The error compounds sixteen-fold over ten blocks but stays more than ten times
+# below a static guess. One latent of context costs little (0.079 against 0.068 with three at k = 10).
 
 # %% [markdown]
 # ## 7. How strong should λ be?
 #
-# λ sets the exchange rate between the two terms. We train short runs with λ = 0, 0.01, 0.09 (the
-# released value) and 1, all else equal, with the short schedule of chapters 03 and 04 (cpu profile:
-# 200 steps, so the λ = 0 and λ = 0.09 runs come from the cache if you ran those chapters; runs not
-# in the cache are trained first, in about the time printed before the cell starts, and take seconds
-# once cached), and measure on held-out data:
-# - **total variance** of the latents (collapse to a point shows here) and **effective rank** (collapse
-#   to a few directions shows here);
+# λ sets the exchange rate between the two terms. Short runs with λ = 0, 0.01, 0.09 (released) and 1,
+# all else equal, with the short schedule of chapters 03 and 04 (cpu profile: 200 steps; runs not in
+# the cache train first, in about the time printed), measured on held-out data:
+# - **total variance** of the latents (collapse to a point) and **effective rank** (collapse to a few
+#   directions);
 # - **probe r** of the agent's position (do the latents carry the state?);
-# - **held-out prediction loss**, raw and divided by the latents' variance per dimension: a raw loss
-#   near zero from latents near zero is collapse, not accuracy. The ratio has a natural yardstick: a
-#   "predictor" that always answers the mean latent makes a squared error per dimension equal to the
-#   variance per dimension, so a ratio near 1 is no better than that constant guess and above 1 is
-#   worse than it (the variance comes from the held-out frames, the loss from the held-out clips, so
-#   the yardstick is approximate).
+# - **held-out prediction loss**, raw and divided by the variance per dimension: a raw loss near zero
+#   from latents near zero is collapse, not accuracy. Always answering the mean latent scores a ratio
+#   of about 1 (approximately: the variance comes from held-out frames, the loss from held-out clips).
 
 # %%
 STEPS, WARMUP = {"ci": (10, 2), "cpu": (200, 20), "gpu": (3000, 300)}[cfg.profile]
@@ -827,56 +827,37 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What the stored cpu-profile sweep measured (200 steps each; yours is printed above):
+# The sweep is the table printed above (stored run, 200 steps per λ):
+# - **λ = 0** collapses: a total variance of 0.0062, ten thousand times below the others. Its raw
+#   loss is the best; relative to the spread left it is the worst (4.47, worse than the mean's 1). Its
+#   effective rank (34) looks healthy: a scale-free measure misses complete collapse (chapter 04).
+# - **λ = 0.01** spreads the latents (variance 59) into few directions (rank 13), yet scores best here
+#   (probe r 0.996, relative error 0.012): a two-dimensional state fits in a few directions.
+# - **λ = 0.09** uses 31 directions at a small cost (relative error 0.027, probe r 0.980).
+# - **λ = 1** is nearly isotropic (rank 50, variance 64 = D) and pays: 15 times the relative error of
+#   λ = 0.01, probe r 0.87.
 #
-# | λ | total variance | effective rank | probe r | held-out pred loss | pred loss / var per dim |
-# |---|---|---|---|---|---|
-# | 0 | 0.0062 | 34.1 | 0.68 | 0.00043 | 4.47 |
-# | 0.01 | 58.6 | 12.7 | 0.996 | 0.011 | 0.012 |
-# | 0.09 | 61.0 | 31.3 | 0.980 | 0.026 | 0.027 |
-# | 1 | 64.0 | 50.0 | 0.866 | 0.178 | 0.178 |
+# 200-step runs say nothing about planning (chapter 06 measures λ = 0.09); the LeWM paper's λ ablation
+# on PushT, by planning success, stays above 80% for λ from 0.01 to 0.2 and drops sharply at 0.5.
 #
-# - **λ = 0** collapses completely: a total variance ten thousand times below the others. Its raw
-#   prediction loss is the best by far, and relative to the spread that is left the worst by far:
-#   4.47, worse than always answering the mean latent (1).
-#   Its effective rank (34) looks healthy: a scale-free measure misses complete collapse (chapter 04).
-# - **λ = 0.01** spreads the latents (variance 59) but into few directions (effective rank 13):
-#   dimensional collapse. By the two measures here it is still the best of the four (probe r 0.996,
-#   relative prediction error 0.012): a two-dimensional state fits in a few directions.
-# - **λ = 0.09** uses 31 directions, at a small cost in relative prediction error (0.027) and probe r
-#   (0.980).
-# - **λ = 1** makes the latents nearly isotropic (rank 50, variance 64 = D) and pays for it: a
-#   relative prediction error 15 times that of λ = 0.01, and probe r 0.87. The regulariser now fights
-#   the structure the predictor needs.
-#
-# λ picks a point on this trade-off; 200-step runs say nothing about planning, which chapter 06
-# measures for λ = 0.09. The LeWM paper reports a λ ablation on another environment, PushT, measured
-# by planning success: above 80% for λ from 0.01 to 0.2, dropping sharply at 0.5.
-#
-# **Think.** SIGReg multiplies its integral by the batch size B (chapter 04, section 3.2: that is what
-# keeps the Gaussian value near 1.06 at any B). If you halve B and keep λ = 0.09, which way would you
-# expect the run to move in this table?
+# **Think.** SIGReg multiplies its integral by B (chapter 04, section 3.2). Halve B and keep
+# λ = 0.09: which way would you expect the run to move in this table?
 #
 # <details><summary>Answer</summary>
 #
-# The penalty on non-Gaussian latents shrinks with B: collapsed latents score 0.40 B, so halving B
-# halves it, while Gaussian latents still score about 1.06. So λ pushes less hard against collapse,
-# as a smaller λ would (chapter 04: changing B changes the effective strength of λ), and you would
-# expect a move towards the λ = 0.01 row; doubling λ keeps the collapse penalty as it was. This is
-# a prediction, not a measurement: a smaller batch also changes the gradient noise and BatchNorm's
-# statistics. To test it, train
-# `cached_run(replace(cfg_short, train=replace(cfg_short.train, batch=B // 2)))` and compare its row.
+# Collapsed latents score 0.40 B, Gaussian ones 1.06 at any B: halving B halves the penalty on
+# collapse, as halving λ would, so expect a move towards the λ = 0.01 row. A prediction, not a
+# measurement (a smaller batch also changes gradient noise and BatchNorm's statistics): train
+# `cached_run(replace(cfg_short, train=replace(cfg_short.train, batch=B // 2)))` to test it.
 # </details>
 
 # %% [markdown]
 # ## 8. Interrupt, then resume
 #
-# A long run on a laptop or a Colab session gets interrupted. `train` saves a checkpoint every
-# `checkpoint_every` steps and when it stops, and resumes from it when called again on the same folder.
-# Exact resumption needs more than the weights: the optimizer's moment estimates, the scheduler's step,
-# and the state of all three random streams (dropout, clip sampler, SIGReg directions). We train one
-# short run without a break, then the same run stopped part-way (`stop_after`, as a crash would) and
-# started again on its folder, and compare the two.
+# `train` saves a checkpoint every `checkpoint_every` steps and when it stops, and resumes from it when
+# called again on the same folder. Exact resumption needs more than the weights: the optimizer's
+# moment estimates, the scheduler's step, and all three random streams. We train a short run straight
+# through, then the same run stopped part-way (`stop_after`, as a crash would) and restarted.
 
 # %%
 STEPS_R, STOP = {"ci": (8, 5), "cpu": (60, 35), "gpu": (400, 250)}[cfg.profile]
@@ -907,18 +888,16 @@ plt.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# The two curves lie on top of each other: on the same machine the resumed run repeats the
-# uninterrupted one (on the stored cpu-profile run the largest difference was 0, to the last bit). Drop any piece
-# of the saved state and this breaks: without the sampler's state the resumed run sees other clips;
-# without the optimizer's moment estimates Adam starts its averages over from zero.
+# The curves coincide: the resumed run repeats the uninterrupted one to the last bit (stored run:
+# largest difference 0). Without the sampler's state it would see other clips; without the
+# optimizer's moments Adam would restart its averages from zero.
 
 # %% [markdown]
 # ## 9. Check: the inline versions are `lewm_mini`'s
 #
-# First, `lewm_loss` against `LeWM.loss` on a fixed seed (train mode: the same dropout masks come from
-# the same torch seed, the same SIGReg directions from the same generator). Then the inline loop of
-# section 3 against `lewm_mini.train.train` with the same configuration: every step's loss and the
-# final weights must agree.
+# `lewm_loss` against `LeWM.loss` on a fixed seed (same dropout masks, same SIGReg directions), then
+# the inline loop of section 3 against `lewm_mini.train.train`: every step's loss and the final
+# weights must agree.
 
 # %%
 torch.manual_seed(0)
@@ -947,23 +926,23 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # %% [markdown]
 # ## Summary
 #
-# - LeWM's objective is two terms on a batch of clips: every frame encoded in one batch; the
-#   predictor's teacher-forced outputs from steps 1..T-1 against the latents of steps 2..T; SIGReg on
-#   the latents as (T, B, D), per time step; loss = prediction + λ · SIGReg with λ = 0.09.
-# - A training step is zero_grad, backward, clip to norm 1, AdamW step, schedule step (warm-up, then
-#   cosine). A run seeds three random streams; saving them with the model, optimizer and scheduler
-#   makes an interrupted run resume exactly.
-# - Read a run by its curves together: SIGReg falls to a plateau just above 1, the prediction loss
-#   falls after an early rise, the held-out (eval-mode) loss joins it once BatchNorm's running
-#   statistics keep up, effective rank grows and probe r stays high. A prediction loss near zero with a
-#   SIGReg near 0.40 B is collapse.
-# - BatchNorm makes a train-mode latent depend on its batch; planning runs in eval mode.
+# - LeWM's loss: every frame encoded in one batch; teacher-forced predictions from steps 1..T-1
+#   against the latents of steps 2..T; SIGReg per time step on (T, B, D); loss = prediction +
+#   λ · SIGReg, λ = 0.09.
+# - The untrained model starts near collapse: before BatchNorm the real frames' features vary about as
+#   little as its ε, and the layers after it shrink the latents further.
+# - A step is zero_grad, backward, clip to norm 1, AdamW step, schedule step; an exact resume also
+#   needs the optimizer, the scheduler and the three random streams.
+# - Read the curves together: SIGReg on its plateau just above 1 with a falling prediction loss is
+#   learning; a prediction loss near zero with SIGReg near 0.40 B is collapse. The held-out
+#   (eval-mode) loss joined the training loss only late (within a factor 2 from step 1800 of 2500);
+#   lagging BatchNorm running statistics are a likely cause, not a measured one.
+# - In train mode a latent depends on its batch: planning runs in eval mode.
 # - λ trades Gaussian spread against predictability: 0 collapses, too small leaves few directions,
 #   too large hurts prediction.
 #
-# **The trained model stays in the cache.** Chapters 06 to 09 load it with `cached_run(cfg)` (or
-# `lewm_mini.notebook.trained_model(cfg)`), which finds this run by its configuration; if it is missing,
-# for example in a fresh Colab session, they train it first.
+# **The trained model stays in the cache:** chapters 06 to 09 load it with `cached_run(cfg)`, or train
+# it first if it is missing (a fresh Colab session).
 #
 # ## Check your understanding
 #
@@ -972,66 +951,41 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #
 # <details><summary>Answer</summary>
 #
-# A clip has T = 4 frames: z is (128, 4, 64); the predictor reads z[:, :3] (128, 3, 64) with the action
-# blocks (128, 3, 10) and returns (128, 3, 64), compared with the targets z[:, 1:] (128, 3, 64). The
-# first frame's latent is never a target, the last frame's is never an input (both are in SIGReg).
+# T = 4: z is (128, 4, 64); the predictor reads z[:, :3] (128, 3, 64) with the action blocks
+# (128, 3, 10) and returns (128, 3, 64), compared with the targets z[:, 1:] (128, 3, 64). The first
+# frame's latent is never a target, the last frame's never an input (both are in SIGReg).
 #
 # </details>
 #
-# **2.** Why does SIGReg take (T, B, D) and not (B, T, D)? What would the wrong layout test?
+# **2.** Put λ on the prediction term instead (λ · MSE + SIGReg). Which row of the λ table does that
+# resemble, and why?
 #
 # <details><summary>Answer</summary>
 #
-# The statistic is computed over the second axis, the samples. With (T, B, D) each test sees the B
-# latents of one frame position, from B different clips. With (B, T, D) it would test, for each clip,
-# whether its T = 4 consecutive latents look like Gaussian samples: four strongly dependent points, a
-# meaningless test (and a factor T instead of B in front of it).
-#
-# </details>
-#
-# **3.** Put λ on the prediction term instead of SIGReg (λ · MSE + SIGReg). Which row of the λ table
-# does that resemble, and why?
-#
-# <details><summary>Answer</summary>
-#
-# Dividing the loss by λ gives MSE + (1/λ) · SIGReg: the same minimiser as a SIGReg weight of
-# 1/0.09 ≈ 11, and with Adam, which barely notices the overall scale of a loss, nearly the same
-# training too. That is far beyond the λ = 1 row: latents pushed hard towards isotropy, and a
+# Dividing by λ gives MSE + (1/λ) · SIGReg, a SIGReg weight of 1/0.09 ≈ 11 (and Adam barely notices a
+# loss's overall scale): far beyond the λ = 1 row, latents pushed hard towards isotropy and a
 # prediction error that pays for it.
 #
 # </details>
 #
-# **4.** A run's prediction loss reaches 1e-6 in 200 steps. Name two numbers you would check before
+# **3.** A run's prediction loss reaches 1e-6 in 200 steps. Name two numbers you would check before
 # celebrating.
 #
 # <details><summary>Answer</summary>
 #
-# SIGReg (near 0.40 B means collapse, near 1 means spread-out latents) and the total variance of the
-# latents (the prediction loss relative to it); the probe r of the agent's position tells whether
-# the latents still carry the state.
+# SIGReg (near 0.40 B means collapse) and the total variance of the latents (the loss relative to it);
+# probe r tells whether the latents still carry the state.
 #
 # </details>
 #
-# **5.** You resume a run but forget to restore the clip sampler's random state. Does training still
-# work? Is it the same run?
-#
-# <details><summary>Answer</summary>
-#
-# It still trains: it just draws other clips after the interruption (the first clips of the run
-# again, since the sampler starts from its seed). It is not the same run, so its losses and final
-# weights differ from the uninterrupted run's, and the run can no longer be reproduced exactly.
-#
-# </details>
-#
-# **6.** Why can a train-mode encoder not encode one goal image, and why would encoding it together
+# **4.** Why can a train-mode encoder not encode one goal image, and why would encoding it together
 # with the current frame be wrong too?
 #
 # <details><summary>Answer</summary>
 #
-# BatchNorm in train mode needs a batch statistic: one sample has no variance, and PyTorch refuses.
-# With two frames each is normalised against the other, so the goal's latent depends on the current
-# frame (in the stored run of section 5, pairs moved the latents by 0.74 typical distances). Eval mode uses the running
-# statistics and gives each frame one latent.
+# One sample has no batch variance, and PyTorch refuses. With two frames each is normalised against
+# the other, so the goal's latent depends on the current frame (pairs moved the latents by 0.74
+# typical distances in section 5). Eval mode gives each frame one latent.
 #
 # </details>
 #

@@ -57,6 +57,28 @@ def _time_major_predictor(encoder, predictor, sigreg, frames, actions, lam):
     return {"loss": pred_loss + lam * sig, "pred": pred_loss, "sigreg": sig}
 
 
+def _unflatten_b_t(encoder, predictor, sigreg, frames, actions, lam):
+    """unflatten(0, (b, t)) on time-major data: the right shape, the frames of different clips mixed."""
+    t, b = frames.shape[:2]
+    z = encoder(frames.flatten(0, 1)).unflatten(0, (b, t))  # wrong order: (B, T, D) in shape only
+    a_bt = actions.transpose(0, 1)
+    pred = predictor(z[:, :-1], a_bt[:, :-1])
+    pred_loss = F.mse_loss(pred, z[:, 1:])
+    sig = sigreg(z.transpose(0, 1))
+    return {"loss": pred_loss + lam * sig, "pred": pred_loss, "sigreg": sig}
+
+
+def _batch_major_flatten(encoder, predictor, sigreg, frames, actions, lam):
+    """Transposes to batch-major before flattening, so unflatten(0, (b, t)) is right: must pass."""
+    t, b = frames.shape[:2]
+    z = encoder(frames.transpose(0, 1).flatten(0, 1)).unflatten(0, (b, t))  # (B, T, D)
+    a_bt = actions.transpose(0, 1)
+    pred = predictor(z[:, :-1], a_bt[:, :-1])
+    pred_loss = F.mse_loss(pred, z[:, 1:])
+    sig = sigreg(z.transpose(0, 1))
+    return {"loss": pred_loss + lam * sig, "pred": pred_loss, "sigreg": sig}
+
+
 def _actions_late(encoder, predictor, sigreg, frames, actions, lam):
     t, b = frames.shape[:2]
     z = encoder(frames.flatten(0, 1)).unflatten(0, (t, b)).transpose(0, 1)
@@ -78,6 +100,7 @@ LOSS_MUTANTS = {
     "squared error summed over every element": lambda *a: _loss(*a, reduce="sum"),
     "predictor fed time-major tensors": _time_major_predictor,
     "action blocks one step late": _actions_late,
+    "unflatten(0, (b, t)) on time-major latents": _unflatten_b_t,
 }
 
 
@@ -85,6 +108,7 @@ def test_two_term_loss_accepts_reference_and_variants():
     assert accepts(check_two_term_loss, solution("two_term_loss"))
     assert accepts(check_two_term_loss, _loss)
     assert accepts(check_two_term_loss, _per_step_encoding)
+    assert accepts(check_two_term_loss, _batch_major_flatten)
 
 
 @pytest.mark.parametrize("name", LOSS_MUTANTS)
@@ -96,7 +120,8 @@ def test_two_term_loss_hints_name_the_mistake(capsys):
     expect = {"targets not shifted": "not shifted", "SIGReg over the wrong axis (B, T, D)": "wrong axis",
               "lambda on the wrong term": "wrong term", "SIGReg on the predictions": "predictions",
               "squared error summed over D": "over the D", "squared error summed over every element": "every element",
-              "targets detached (a stop-gradient)": "stop-gradient"}
+              "targets detached (a stop-gradient)": "stop-gradient",
+              "unflatten(0, (b, t)) on time-major latents": "unflatten(0, (t, b))"}
     for name, word in expect.items():
         accepts(check_two_term_loss, LOSS_MUTANTS[name])
         assert word in capsys.readouterr().out, name

@@ -88,6 +88,14 @@ def check_two_term_loss(fn: Callable, strict: bool | None = None) -> bool:
                     'got["loss"] has no gradient: keep it a tensor built from the modules\' outputs (no .item(), '
                     "no torch.no_grad()), training calls backward() on it")
             z_tb = ref_parts.sigreg_inputs[0]  # the encoder's latents, (T, B, D)
+            # the same latents after unflatten(0, (b, t)) on time-major data: the shape of (B, T, D), but
+            # the rows are still in time-major order, so each "clip" mixes frames of different clips
+            z_scrambled = z_tb.flatten(0, 1).unflatten(0, (b, t))
+            scrambled_hint = ("the latents come out of the encoder in the order of frames.flatten(0, 1): time-major, "
+                              "all B frames of step 1, then all B of step 2, ... unflatten(0, (b, t)) gives the "
+                              "shape (B, T, D) but reads them as if batch-major, so the right shape holds the "
+                              "wrong frames: each 'clip' mixes frames of different clips. Unflatten in the order "
+                              "the data has, unflatten(0, (t, b)) -> (T, B, D), then transpose(0, 1) for the predictor")
 
             # --- which latents went into SIGReg, and in which layout
             require(parts.sigreg_inputs, "call sigreg on the latents of every frame, shaped (T, B, D)")
@@ -102,14 +110,22 @@ def check_two_term_loss(fn: Callable, strict: bool | None = None) -> bool:
                 if _close(s_in, p) or _close(s_in, p.transpose(0, 1)):
                     raise CheckFailed("SIGReg is applied to the predictions; it belongs on the encoder's latents of "
                                       "all T frames (that is what must not collapse)")
+                if _close(s_in, z_scrambled.transpose(0, 1)) or _close(s_in, z_scrambled):
+                    raise CheckFailed(scrambled_hint)
                 if s_in.ndim == 3 and s_in.shape[0] == t - 1:
                     raise CheckFailed(f"sigreg got {t - 1} time steps; give it the latents of all {t} frames")
+                if tuple(s_in.shape) == tuple(z_tb.shape):
+                    raise CheckFailed("sigreg got a tensor of the right shape (T, B, D) but not the encoder's latents "
+                                      "in the right order: check that each frame's latent sits at its (time step, "
+                                      "clip), given that the data are time-major")
                 raise CheckFailed("sigreg should get the encoder's latents of every frame, shaped (T, B, D)")
 
             # --- what went into the predictor
             require(parts.predictor_inputs, "call predictor on the latents and action blocks of the first T-1 steps")
             pz, pa = parts.predictor_inputs[-1]
             if not _close(pz, z_tb.transpose(0, 1)[:, :-1]):
+                if _close(pz, z_scrambled[:, :-1]):
+                    raise CheckFailed(scrambled_hint)
                 if pz.shape[1] == t:
                     raise CheckFailed("predict from the first T-1 latents only (z[:, :-1] batch-major): the last frame "
                                       "has no next frame to be compared with")
