@@ -1,6 +1,6 @@
 """Plain CEM against iCEM: success, model rollouts and seconds, on the same held-out tasks, in one run.
 
-    python benchmarks/icem.py --profile cpu --episodes 200 --seed 0 --out benchmarks/results/icem_cpu_200.json
+    python benchmarks/icem.py --profile cpu --episodes 200 --seed 0 --out lewm_mini/results/icem_cpu_200.json
     python benchmarks/icem.py --profile ci --episodes 4 --out /tmp/icem_ci.json     # seconds: the code runs
     python benchmarks/icem.py --tune --protocols paper --episodes 50 --seed 7 --out /tmp/tune.json
 

@@ -1,6 +1,6 @@
 """Seconds of one solve, cold (the first of an episode) and warm-started (every later one), per CEM setting.
 
-    python benchmarks/solve_times.py --profile cpu --n 10 --out benchmarks/results/solve_times_cpu.json
+    python benchmarks/solve_times.py --profile cpu --n 10 --out lewm_mini/results/solve_times_cpu.json
 
 One problem per solve, the paper protocol's first tasks of seed 0, flat planner: plain CEM (300 x 30, every
 solve cold) against the profile's iCEM (cold: 10 iterations; warm: 5). Medians of ``--n`` solves each.

@@ -217,6 +217,11 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+# Stored benchmark runs (JSON, text, figures), shipped with the package so that a chapter that reads one finds it
+# after a plain pip install (Colab) too. The benchmarks/ scripts write here (--out).
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
 def cache_dir() -> Path:
     """Where data and checkpoints go: LEWM_CACHE, else ~/.cache/lewm_mini (e.g. point it at Drive)."""
     path = Path(os.environ.get("LEWM_CACHE", Path.home() / ".cache" / "lewm_mini")).expanduser()

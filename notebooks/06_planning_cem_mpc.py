@@ -991,7 +991,7 @@ plt.show()
 # term that grows with the square of the count; small batches also waste some time on fixed
 # per-call overheads, which shrinks the measured ratio. Full solves on two idle cores
 # (`python benchmarks/planning_speed.py --json`, stored in
-# `benchmarks/results/planning_speed_cpu_2threads_idle.json`): 0.79 s against 40.4 s, 51x; yours is
+# `lewm_mini/results/planning_speed_cpu_2threads_idle.json`): 0.79 s against 40.4 s, 51x; yours is
 # printed above.
 #
 # Measure on idle cores and compare like with like (same machine, same threads, same moment): the

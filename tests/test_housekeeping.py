@@ -58,3 +58,18 @@ def test_reference_answers_are_not_where_exercises_import_from():
     for path in learner_side:
         assert not re.search(r"checks\.answers|_reference\b|reference_", path.read_text()), (
             f"{path.name} imports a reference answer")
+
+
+def test_stored_results_ship_with_the_package():
+    """A chapter that reads a stored benchmark run finds it after a plain pip install (Colab): package data."""
+    import fnmatch
+    import tomllib
+
+    from lewm_mini.config import RESULTS
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["lewm_mini"]
+    files = [p.relative_to(RESULTS.parent).as_posix() for p in RESULTS.iterdir()]
+    assert files and RESULTS.parent == ROOT / "lewm_mini"
+    assert all(any(fnmatch.fnmatch(f, pat) for pat in patterns) for f in files), "a stored result is not package data"
+    for chapter in (ROOT / "notebooks").glob("*.py"):
+        assert '"benchmarks" / "results"' not in chapter.read_text(), f"{chapter.name} reads outside the package"
