@@ -8,6 +8,8 @@ the wall, away from the door), the rank correlation of graph and latent distance
 shortest-path distance round the wall, and the median time of one replan (graph query + CEM) for a
 single problem. Planners: "cem" (flat), "graph", "graph-episode-edges" (no latent edges) and
 "door-oracle" (one waypoint at the door, read from the true position: a privileged one-waypoint baseline).
+A planner name may end in ":H" to plan H blocks towards each waypoint instead of the profile's graph_horizon
+(e.g. "door-oracle:5" matches flat CEM's 5-block horizon: an ablation that varies one thing).
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def main() -> None:
     ap.add_argument("--cem", choices=("plain", "icem"), default="plain",
                     help="plain: LeWM's CEM, as the README's graph-planner figures (default); icem: the profile's")
     ap.add_argument("--seed", type=int, default=1, help="evaluation seed (tasks); tune on other seeds")
-    ap.add_argument("--planners", default="cem,graph,graph-episode-edges,door-oracle")
+    ap.add_argument("--planners", default="cem,graph,graph-episode-edges,door-oracle",
+                    help='comma-separated; "NAME:H" plans H blocks towards each waypoint (graph planners)')
     ap.add_argument("--protocols", default="cross-room,paper")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--figures", help="folder for a picture of planned trajectories per protocol (graph planner)")
@@ -90,7 +93,7 @@ def main() -> None:
                   "build_seconds": build_s, "illegal_edge_fraction": float(illegal.mean()),
                   "illegal_latent_edge_fraction": float(illegal[lat].mean()) if lat.any() else 0.0},
         "distance_rank_correlation": distance_correlations(graph, geo),
-        "plan": dataclasses.asdict(cfg.plan),
+        "cem": args.cem, "plan": dataclasses.asdict(cfg.plan),
         "results": {},
     }
     if args.out and Path(args.out).exists():  # add to an earlier run of the same settings (e.g. another protocol)
@@ -105,13 +108,17 @@ def main() -> None:
     runs.sort(key=lambda r: (r[1] not in ("cem", "graph"), r[0] != "cross-room"))
     for protocol, name in runs:
         res = out["results"].setdefault(protocol, {})
+        base, _, h = name.partition(":")
         kind, g = {"cem": ("cem", None), "graph": ("graph", graph), "graph-episode-edges": ("graph", episode_only),
-                   "door-oracle": ("door-oracle", None)}[name]
+                   "door-oracle": ("door-oracle", None)}[base]
+        run_cfg = dataclasses.replace(cfg, plan=dataclasses.replace(cfg.plan, graph_horizon=int(h))) if h else cfg
         t = time.perf_counter()
-        r = evaluate(model, stats, cfg, protocol, args.episodes, args.seed, progress=not args.json,
+        r = evaluate(model, stats, run_cfg, protocol, args.episodes, args.seed, progress=not args.json,
                      timed_solves=0, planner=kind, graph=g)
         res[name] = {"success_rate": r["success_rate"], "successes": int(r["success"].sum()),
-                     "eval_seconds": time.perf_counter() - t}
+                     "success_ci95": r["success_ci95"], "eval_seconds": time.perf_counter() - t,
+                     "horizon_blocks": run_cfg.plan.horizon if kind == "cem" else run_cfg.plan.graph_horizon,
+                     "evaluations_per_episode": r["evaluations_per_episode"]}
         res["random"] = {"success_rate": r["random_success_rate"]}
         if args.figures and name == "graph":
             save_plan_figure(r, Path(args.figures) / f"plan_{protocol}_graph.png", cfg.data.size,
