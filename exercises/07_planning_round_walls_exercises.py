@@ -49,7 +49,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from lewm_mini.checks.ch07 import check_choose_subgoal, path_from_tree
+from lewm_mini.checks.ch07 import check_choose_subgoal
 from lewm_mini.data import load_or_collect
 from lewm_mini.world import Geometry, background
 
@@ -124,6 +124,8 @@ dist, pred = dijkstra(adj, directed=False, indices=start_node, return_predecesso
 print(f"{len(xy)} nodes, {adj.nnz} edges; the goal is {dist[goal_node]:.1f} blocks away")
 
 # %%
+from lewm_mini.checks.ch07 import path_from_tree  # the walk back along pred, as in your answer
+
 path = np.array(path_from_tree(pred, goal_node))  # the shortest path, start to goal
 try:
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
