@@ -55,7 +55,8 @@ from lewm_mini.checks.ch05 import check_accumulated_step, check_two_term_loss, t
 # ## Exercise 5.1 · The two-term loss, time-major
 #
 # Many sequence pipelines store clips **time-major**: frames (T, B, 3, H, W) and action blocks
-# (T, B, A), time first. Write LeWM's loss for data in that layout, from three callables:
+# (T, B, A), time first. Adapt the chapter's `lewm_loss` (section 1.5) to data in that layout, taking
+# three callables instead of a model:
 # - `encoder(x)`: a plain batch of frames (N, 3, H, W) -> latents (N, D) (encoder and projector);
 # - `predictor(z, a)`: **batch-major** latents (B, T', D) and action blocks (B, T', A) -> the predicted
 #   next latents (B, T', D), causal over T';
@@ -63,9 +64,10 @@ from lewm_mini.checks.ch05 import check_accumulated_step, check_two_term_loss, t
 #
 # Return `{"loss": pred + lam * sigreg, "pred": ..., "sigreg": ...}` with `pred` the mean squared
 # error between the teacher-forced predictions and the latents they predict (no stop-gradient, as in
-# the chapter: training will call `backward()` on your loss). Think about which axis
-# is time at every line: what the encoder accepts, what the predictor wants, which frames are inputs
-# and which are targets, and which latents SIGReg must keep from collapsing.
+# the chapter: training will call `backward()` on your loss). The exercise is about bookkeeping, not a
+# new idea: know which axis is time at every line (what the encoder accepts, what the predictor wants,
+# which frames are inputs and which are targets, which latents SIGReg must keep from collapsing).
+# Transposing to batch-major once and reusing the chapter's lines is a correct answer.
 
 # %%
 def two_term_loss(encoder, predictor, sigreg, frames: torch.Tensor, actions: torch.Tensor,
@@ -195,7 +197,10 @@ plt.show()
 
 # %% [markdown]
 # **Going further.** The released code, trained on several GPUs, computes SIGReg on each GPU's local
-# batch, which is the same thing as the micro-batches above; its authors report that it hurts
-# planning. How would you compute SIGReg over the whole batch while still accumulating gradients over
-# micro-batches? (Hint: SIGReg needs only the batch means of cos(t x) and sin(t x) for every direction
-# and knot.)
+# batch, which is the same thing as the micro-batches above: by the cell above, a weaker penalty on
+# collapse than SIGReg over the whole batch. (A user asked how to apply SIGReg under distributed
+# training in the released repository, lucas-maes/le-wm issue #27; the answer pointed to LeJEPA's
+# pseudo-code, which averages cos and sin across GPUs.) What the per-GPU version costs in planning
+# success is not measured in this course. How would you compute SIGReg over the whole batch while
+# still accumulating gradients over micro-batches? (Hint: SIGReg needs only the batch means of
+# cos(t x) and sin(t x) for every direction and knot.)

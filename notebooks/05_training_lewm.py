@@ -38,9 +38,9 @@
 #
 # **Time:** reading about 35 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.2 min on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
-# busy: load 1.7); ci profile 9 s (reusing what earlier runs left in the cache, machine busy: load 1.3).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 110 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
+# busy: load 3.3).
 
 # %%
 import subprocess, sys
@@ -74,6 +74,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -86,7 +87,7 @@ from lewm_mini.jepa import LeWM  # encoder and projector (02), predictor (03), S
 from lewm_mini.notebook import cached_run, expect
 from lewm_mini.probe import apply_probe, effective_rank, encode_frames, fit_linear_probe, pearson_r
 from lewm_mini.rollout import rollout  # built in chapter 03
-from lewm_mini.train import HeldOut, amp_dtype, lr_lambda, param_groups, train
+from lewm_mini.train import CHECKPOINT, HeldOut, amp_dtype, lr_lambda, param_groups, train
 from lewm_mini.world import Geometry, background
 
 T0 = time.perf_counter()
@@ -126,7 +127,9 @@ plt.show()
 # A fresh model, in training mode. All B·T frames go through the encoder and projector **as one
 # batch** (as `LeWM.encode` does), so BatchNorm's statistics cover every frame of every clip. In the
 # heatmap (one row per frame) most columns keep their colour down the rows: a clip's four latents are
-# alike. Note the scale on the colour bar.
+# alike. The values themselves are of order 1 (colour bar), so the latents are not near zero; how much
+# they differ *between clips*, the spread that collapse removes, one clip cannot show: section 1.4
+# measures it over the batch.
 
 # %%
 torch.manual_seed(0)
@@ -278,8 +281,9 @@ plt.show()
 # At initialisation the SIGReg term is the larger one (stored run: 3.76 against 0.21): early training
 # mostly spreads the latents out.
 #
-# **Exercise 5.1** (in `exercises/05_training_lewm_exercises.ipynb`) asks for this loss on time-major
-# data, (T, B, ...), a layout that tests where every axis goes.
+# **Exercise 5.1** (in `exercises/05_training_lewm_exercises.ipynb`) asks you to adapt this loss to
+# time-major data, (T, B, ...): no new idea, only care about which axis is which (the predictor still
+# takes batch-major input, while SIGReg already takes (T, B, D)).
 #
 # **Think.** Why is $z$ not detached in the targets? What would detaching it change?
 #
@@ -332,10 +336,15 @@ plt.show()
 # Each line prevents a failure:
 # - `zero_grad` first: `backward` *adds* to `.grad`, so without it every step re-applies all earlier
 #   gradients; `backward` before `step`: `step` uses whatever `.grad` holds;
-# - **clipping** to norm 1.0 (the released value) rescales the gradient to length at most 1. Adam
-#   divides each step by a running average of squared gradients (decay 0.999), so one huge gradient
-#   from a bad batch would shrink the steps for hundreds of steps after; clipping caps what enters it;
-# - **warm-up**: Adam's first moment estimates are poor (Liu et al. 2020); small steps first.
+# - **clipping** to norm 1.0 (the value of LeWM's released training configuration) rescales the
+#   gradient to length at most 1. Adam divides each step by a running average of squared gradients
+#   with decay β₂ = 0.999 (PyTorch's default, used here), an average over roughly the last
+#   1/(1 - 0.999) = 1000 steps: one huge gradient from a bad batch would stay in it, and keep the steps
+#   small, for as long as it dominates that average (up to hundreds of steps if it is large enough).
+#   Clipping caps what enters it;
+# - **warm-up**: early on, Adam's second-moment estimate (that running average of squared gradients)
+#   rests on few gradients, so the adaptive learning rate it sets varies a lot (Liu et al. 2020, who
+#   name this variance as the reason warm-up helps); small steps first.
 #
 # Two more guards, as in the package: refuse to step on a non-finite loss, and on a GPU compute the
 # forward pass in bfloat16 (float16 where bfloat16 is missing). float16 needs a **gradient scaler**:
@@ -397,12 +406,12 @@ def inline_train(run_cfg) -> tuple[LeWM, list[dict]]:
 
 
 # %%
-expect(3, 15, 30, cfg.profile)
+expect(3, 130, 30, cfg.profile)  # cpu: 132 s measured on 2 busy cores
 t = time.perf_counter()
 inline_model, inline_history = inline_train(cfg_inline)
-print(f"{N_INLINE} steps in {time.perf_counter() - t:.1f} s; SIGReg {inline_history[0]['sigreg']:.2f} -> "
-      f"{inline_history[-1]['sigreg']:.2f}, prediction loss {inline_history[0]['pred']:.4f} -> "
-      f"{inline_history[-1]['pred']:.4f}")
+print(f"{N_INLINE} steps ({cfg_inline.train.warmup} of warm-up) in {time.perf_counter() - t:.1f} s; "
+      f"SIGReg {inline_history[0]['sigreg']:.2f} -> {inline_history[-1]['sigreg']:.2f}, "
+      f"prediction loss {inline_history[0]['pred']:.4f} -> {inline_history[-1]['pred']:.4f}")
 peak = max(inline_history, key=lambda h: h["pred"])
 print(f"prediction loss peaks at {peak['pred']:.4f} (step {peak['step']})")
 clipped = sum(h["grad_norm"] > TC.grad_clip for h in inline_history)
@@ -413,19 +422,21 @@ print(f"gradient norm above the clip threshold {TC.grad_clip} in {clipped} of {N
 fig, axes = plt.subplots(1, 4, figsize=(16, 3.2))
 steps = [h["step"] for h in inline_history]
 axes[0].plot(steps, [h["pred"] for h in inline_history], "o-", ms=3)
-axes[0].set_title("prediction loss", fontsize=9)
+axes[0].set_title("prediction loss", fontsize=9), axes[0].set_ylabel("MSE")
 axes[1].plot(steps, [h["sigreg"] for h in inline_history], "o-", ms=3, color="tab:purple")
 axes[1].axhline(1.06, color="k", ls=":", lw=1, label="N(0, I): 1.06")
-axes[1].set_yscale("log"), axes[1].set_title("SIGReg", fontsize=9), axes[1].legend(fontsize=8)
+axes[1].set_yscale("log"), axes[1].set_title("SIGReg", fontsize=9), axes[1].set_ylabel("SIGReg (log scale)")
+axes[1].legend(fontsize=8)
 axes[2].plot(steps, [h["grad_norm"] for h in inline_history], "o-", ms=3, color="tab:gray")
 axes[2].axhline(TC.grad_clip, color="tab:red", ls=":", lw=1, label=f"clipped above {TC.grad_clip}")
-axes[2].set_title("gradient norm before clipping", fontsize=9), axes[2].legend(fontsize=8)
-for ax in axes[:3]:
+axes[2].set_title("gradient norm before clipping", fontsize=9), axes[2].set_ylabel("gradient norm")
+axes[2].legend(fontsize=8)
+schedule = lr_lambda(cfg_inline.train.warmup, N_INLINE)  # the schedule these steps used
+axes[3].plot(steps, [TC.lr * schedule(st - 1) for st in steps], "o-", ms=3, color="tab:green")  # step 1: schedule(0)
+axes[3].set_title(f"learning rate: {N_INLINE} steps, {cfg_inline.train.warmup} of warm-up", fontsize=9)
+axes[3].set_ylabel("learning rate")
+for ax in axes:
     ax.set_xlabel("step")
-full_steps = np.arange(TC.steps)
-axes[3].plot(full_steps, [TC.lr * lr_lambda(TC.warmup, TC.steps)(s) for s in full_steps], color="tab:green")
-axes[3].set_title(f"learning rate of the full {cfg.profile}-profile run", fontsize=9)
-axes[3].set_xlabel("step")
 plt.tight_layout()
 plt.show()
 
@@ -433,7 +444,9 @@ plt.show()
 # SIGReg falls fast (the latents spread out) while the prediction loss *rises* at first (stored run:
 # SIGReg 41.8 to 4.15 in 30 steps; prediction loss 0.215, 0.65 at step 10, 0.34 at step 30). The
 # gradient norm is above 1 at all 30 steps (up to 6.4), so clipping rescales every step; whether these
-# runs would do worse without it is not tested. The right panel is the full run's schedule.
+# runs would do worse without it is not tested. The right panel is the schedule these 30 steps used:
+# a linear warm-up over their first fifth, then the cosine (the full run's has the same shape over
+# its 2500 steps).
 
 # %% [markdown]
 # ## 4. The full run, with the package
@@ -450,7 +463,8 @@ result = cached_run(cfg)  # prints whether it loads the run or trains it, and ho
 model = result.model.to(device).eval()
 hist = result.history
 val = [h for h in hist if "val_pred" in h]
-n_val = HeldOut(cfg, result.stats, seed=TC.seed).frames.shape[0]  # the clips every evaluation scores
+held = HeldOut(cfg, result.stats, seed=TC.seed)  # the clips every evaluation scores
+n_val = held.frames.shape[0]
 print(f"held-out evaluation: the same {n_val} clips every {TC.eval_every} steps; "
       f"a collapsed batch of {n_val} would score 0.40 × {n_val} = {0.40 * n_val:.0f}")
 print(f"{hist[-1]['step']} steps; last training batch: pred {hist[-1]['pred']:.4f}, SIGReg {hist[-1]['sigreg']:.2f}")
@@ -472,37 +486,60 @@ def smooth(x, k: int = 25) -> np.ndarray:
     return np.array([(c[i + 1] - c[max(0, i + 1 - k)]) / (i + 1 - max(0, i + 1 - k)) for i in range(len(x))])
 
 
+# %% [markdown]
+# First the two loss terms, on the training batches (every step) and on the held-out clips:
+
 # %%
 s = [h["step"] for h in hist]
 vs = [h["step"] for h in val]
-fig, axes = plt.subplots(2, 2, figsize=(11, 6.4))
-ax = axes[0, 0]
-ax.plot(s, [h["pred"] for h in hist], color="tab:blue", alpha=0.25, lw=0.8)
-ax.plot(s, smooth([h["pred"] for h in hist]), color="tab:blue", label="training batches (smoothed)")
-ax.plot(vs, [h["val_pred"] for h in val], "o-", color="tab:orange", ms=4, label="held-out clips, eval mode")
-ax.set_yscale("log"), ax.set_ylabel("MSE"), ax.set_title("prediction loss", fontsize=9)
-ax = axes[0, 1]
-ax.plot(s, [h["sigreg"] for h in hist], color="tab:purple", alpha=0.25, lw=0.8)
-ax.plot(s, smooth([h["sigreg"] for h in hist]), color="tab:purple", label="training batches (smoothed)")
-ax.plot(vs, [h["val_sigreg"] for h in val], "o-", color="tab:orange", ms=4, label="held-out clips")
-ax.axhline(0.40 * B, color="tab:red", ls=":", lw=1, label=f"collapsed: 0.40 B = {0.40 * B:.0f}")
-ax.axhline(1.06, color="k", ls=":", lw=1, label="N(0, I): 1.06")
-ax.set_yscale("log"), ax.set_ylabel("SIGReg"), ax.set_title("SIGReg", fontsize=9)
-ax = axes[1, 0]
-ax.plot(vs, [h["rank"] for h in val], "o-", color="tab:green", ms=4)
-ax.set_ylim(0, D), ax.set_ylabel("effective rank")
-ax.set_title(f"effective rank of held-out latents (of D = {D})", fontsize=9)
-ax = axes[1, 1]
-ax.plot(vs, [h["probe_r"] for h in val], "o-", color="tab:red", ms=4)
-ax.axhline(0.996, color="k", ls=":", lw=1, label="LeWM paper, Two-Room: 0.996")
-ax.set_ylabel("Pearson r"), ax.set_title("linear probe of the agent position", fontsize=9)
-for ax in axes.flat:
-    ax.set_xlabel("step")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7)
-plt.suptitle(f"{cfg.profile}-profile training run, {hist[-1]['step']} steps", fontsize=10)
+fig, (ax_pred, ax_sig) = plt.subplots(1, 2, figsize=(11, 3.3))
+ax_pred.plot(s, [h["pred"] for h in hist], color="tab:blue", alpha=0.25, lw=0.8)
+ax_pred.plot(s, smooth([h["pred"] for h in hist]), color="tab:blue", label="training batches (smoothed)")
+ax_pred.plot(vs, [h["val_pred"] for h in val], "o-", color="tab:orange", ms=4, label="held-out clips, eval mode")
+ax_pred.set_yscale("log"), ax_pred.set_ylabel("MSE"), ax_pred.set_title("prediction loss", fontsize=9)
+ax_sig.plot(s, [h["sigreg"] for h in hist], color="tab:purple", alpha=0.25, lw=0.8)
+ax_sig.plot(s, smooth([h["sigreg"] for h in hist]), color="tab:purple", label="training batches (smoothed)")
+ax_sig.plot(vs, [h["val_sigreg"] for h in val], "o-", color="tab:orange", ms=4, label="held-out clips")
+ax_sig.axhline(0.40 * B, color="tab:red", ls=":", lw=1, label=f"collapsed: 0.40 B = {0.40 * B:.0f}")
+ax_sig.axhline(1.06, color="k", ls=":", lw=1, label="N(0, I): 1.06")
+ax_sig.set_yscale("log"), ax_sig.set_ylabel("SIGReg"), ax_sig.set_title("SIGReg", fontsize=9)
+for ax in (ax_pred, ax_sig):
+    ax.set_xlabel("step"), ax.legend(fontsize=7)
+plt.suptitle(f"{cfg.profile}-profile training run, {hist[-1]['step']} steps: the loss terms", fontsize=10)
 plt.tight_layout()
 plt.show()
+
+# %% [markdown]
+# Then what the held-out latents carry: how many directions they use, and how well a linear probe reads
+# the agent's position off them.
+
+# %%
+fig, (ax_rank, ax_probe) = plt.subplots(1, 2, figsize=(11, 3.1))
+ax_rank.plot(vs, [h["rank"] for h in val], "o-", color="tab:green", ms=4)
+ax_rank.set_ylim(0, D), ax_rank.set_ylabel("effective rank")
+ax_rank.set_title(f"effective rank of held-out latents (of D = {D})", fontsize=9)
+ax_probe.plot(vs, [h["probe_r"] for h in val], "o-", color="tab:red", ms=4)
+ax_probe.axhline(0.996, color="k", ls=":", lw=1, label="LeWM paper, Two-Room: 0.996")
+ax_probe.set_ylabel("Pearson r"), ax_probe.set_title("linear probe of the agent position", fontsize=9)
+ax_probe.legend(fontsize=7)
+for ax in (ax_rank, ax_probe):
+    ax.set_xlabel("step")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The held-out SIGReg is scored on all 256 clips at once, the training SIGReg on batches of B. Does the
+# sample size alone move it? The final model's held-out latents, scored in groups of clips (same
+# SIGReg directions as the evaluation):
+
+# %%
+with torch.no_grad():
+    z_held_clips = model.encode(held.frames.to(device)).transpose(0, 1)  # (T, n_val, D), eval mode
+    for n in (n_val // 4, n_val // 2, n_val):
+        sig_n = [float(model.sigreg(z_held_clips[:, i : i + n],
+                                    generator=torch.Generator(device=device).manual_seed(TC.seed)))
+                 for i in range(0, n_val, n)]
+        print(f"held-out latents in groups of {n:3d} clips: SIGReg {np.mean(sig_n):.2f} (mean over {len(sig_n)})")
 
 # %% [markdown]
 # Reading the panels (stored cpu-profile run; yours are printed above; the ci profile's 30 steps
@@ -510,15 +547,23 @@ plt.show()
 # - **SIGReg** on training batches starts near collapse (41.8), is below 5 from step 43 and settles a
 #   little above the Gaussian 1.06 (1.56 over the last 100 steps). The frames differ only by the
 #   agent's position, so the latents lie on a two-dimensional surface in 64 dimensions, never exactly
-#   Gaussian (the LeWM paper suspects the same of Two-Room, where both baselines beat it: 87% against
-#   97% and 100%). The held-out points sit higher (2.9 at the end), partly because they test 256 clips
-#   at once: for latents not exactly Gaussian the statistic grows with the sample size (chapter 04).
+#   Gaussian. The LeWM paper suspects the same of Two-Room, whose state is 2-D: that such a low
+#   intrinsic dimension makes the Gaussian prior hard to match there, its weakest environment (in its
+#   Fig. 6 PLDM and DINO-WM beat LeWM on Two-Room: about 87% against 97% and 100%, read off the bars).
+# - The **held-out** SIGReg sits higher (2.85 at the end), partly because it scores 256 clips at once:
+#   for latents not exactly Gaussian the statistic grows with the sample size (chapter 04). The cell
+#   above shows it on the final model: 1.53 in groups of 64 clips, 2.01 in groups of 128 (the training
+#   batch size) and 2.85 for all 256. At 128 it is still above the training batches' 1.56: the
+#   held-out frames and eval mode account for the rest, in proportions this run does not separate.
 # - **Prediction loss** first *rises* (0.215 at step 1, 0.59 at step 42) as the latents spread, then
 #   falls (0.018 at the end). Alone that proves nothing (chapter 04's collapsed run had the lowest
 #   loss of all); with SIGReg on its plateau it is learning.
 # - **Held-out, eval mode**: far above and jumpy early. At step 100 the loss is 2.8 and SIGReg 290,
-#   above even a collapsed batch of 256 clips (102): SIGReg also punishes latents spread too wide or
-#   off-centre.
+#   above even a collapsed batch of 256 clips (102). That is possible because SIGReg measures the
+#   distance from N(0, I), not collapse alone: a cloud much wider than N(0, I) (its mean cos(t x) near
+#   0 where N(0, I)'s is near 1) or one centred away from the origin (chapter 04, section 3.1's shifted
+#   sample) can score above a point at the origin. Which of the two the step-100 latents were, the
+#   history does not record (it keeps the four numbers plotted, not the latents): a hypothesis.
 # - **Effective rank** rises through the run (28 at step 100, 45 of 64 at the end); **probe r** is high
 #   from the start (0.97, then 0.98; the paper's 0.996 dotted): the position is learned early, the
 #   rest of the run refines the dynamics and uses more directions.
@@ -648,7 +693,7 @@ plt.show()
 # In eval mode a frame has one latent whatever its company. In train mode a large, varied batch has
 # statistics close to the running averages and moves the latent little; a batch of near-identical
 # frames, or a pair, is normalised against itself and lands elsewhere (stored run: 0.09,
-# 0.74 and 0.74 typical distances; probe errors 7.5, 38.8 and 31.4 px, against 7.5 px in eval mode;
+# 0.74 and 0.74 typical distances; probe errors 7.5, 38.7 and 31.4 px, against 7.5 px in eval mode;
 # the barely trained ci-profile model need not follow this pattern). A single frame cannot be encoded
 # in train mode at all, and every train-mode call nudges the running statistics:
 
@@ -690,9 +735,10 @@ del m
 # ## 6. What the latents learned
 #
 # The encoder was never told where the agent is. Colour each held-out frame by the agent's true
-# position (left: the colour key) and look at its eval-mode latent two ways: on the latents' two
-# principal directions (middle), and on the two directions of section 5's linear probe (right; fitted
-# on the other half of the frames).
+# position (left: the colour key; red grows with x, blue with y, so the top left is dark, the top right
+# red, the bottom left blue and the bottom right pink) and look at its eval-mode latent two ways: on
+# the latents' two principal directions (middle), and on the two directions of section 5's linear
+# probe (right; fitted on the other half of the frames).
 
 # %%
 zc = Z_held - Z_held.mean(0)
@@ -719,16 +765,39 @@ plt.show()
 print(f"variance explained by PC 1 and PC 2: {explained[0]:.1%}, {explained[1]:.1%}; linear probe r {r_probe:.3f}")
 
 # %% [markdown]
+# What are the strands that stick out of the middle panel? Take the quarter of the points farthest from
+# its centre, find each one's nearest neighbour *in the panel*, and measure how far apart their agents
+# are in the arena:
+
+# %%
+radius = pcs.norm(dim=1)
+outer = torch.nonzero(radius >= radius.quantile(0.75)).squeeze(1)  # the outer quarter of the middle panel
+gap = torch.cdist(pcs[outer], pcs[outer]).fill_diagonal_(float("inf"))
+neighbour = outer[gap.argmin(1)]  # each outer point's nearest neighbour in the panel
+apart = (held_pos[outer] - held_pos[neighbour]).norm(dim=1)
+shuffled = torch.randperm(len(held_pos), generator=torch.Generator().manual_seed(0))
+random_pairs = (held_pos - held_pos[shuffled]).norm(dim=1)
+print(f"outer {len(outer)} points: agents {apart.median():.1f} px from their neighbour's in the panel (median); "
+      f"two random frames: {random_pairs.median():.1f} px")
+
+# %% [markdown]
 # The principal directions show little: the top two hold 4.1% and 4.0% of the variance (stored run),
 # not far above the 1/64 = 1.6% each of an isotropic Gaussian, as SIGReg spreads the variance over all
-# 64 directions; colours gather along strands but make no map. The map is there linearly: along the
-# probe's directions the colours fall back into place, blue left, pink right (r = 0.988). The arena
-# under the left and right panels is drawn by `imshow(background(geo))`: the wall and door are not
-# predicted, and a few probe points land on the wall.
-#
-# Now the predictor, as in chapter 03: the error at horizon k of an autoregressive rollout with the
-# true actions (with `history` latents of context, or one as cpu-profile planning uses), of teacher
-# forcing and of "nothing moves", over the distance between two random latents.
+# 64 directions. The colours make no map there, only strands sticking out of a central blob, and the
+# strands are local: in the outer quarter of the panel, neighbours are frames whose agents stand 1.7 px
+# apart (median), against 20.3 px for two random frames (printed above). Each strand is
+# one small patch of the arena that these two directions happen to pull out of the cloud. The map is
+# there linearly: along the probe's directions the colours fall back into place, each in the corner
+# the colour key gives it (r = 0.988). The arena under the left and right panels is drawn by
+# `imshow(background(geo))`: the wall and door are not predicted, and a few probe points land on the
+# wall.
+
+# %% [markdown]
+# Now the predictor, as in chapter 03. From several start times t0 in 64 held-out episodes, guess the
+# latents of the next k = 1..10 action blocks four ways: an autoregressive rollout with the true
+# actions (with `history` latents of context, or one as cpu-profile planning uses), teacher forcing
+# (each guess from true latents), and "nothing moves" (the start latent again). First the episodes'
+# latents and a function that scores a way of guessing:
 
 # %%
 fs = M.frameskip
@@ -739,20 +808,38 @@ blocks = torch.from_numpy(result.stats.block(np.asarray(ev.actions[:n_ep, : L * 
 H = min(10, L // 2)
 with torch.no_grad():
     zs = model.encode(frames_to_tensor(ep_frames).to(device))  # (N, L + 1, D)
-    errs = {"rollout, history 1": [], f"rollout, history {M.history}": [], "teacher forcing": [], "nothing moves": []}
-    for t0 in range(0, L - H + 1, 2):
-        true = zs[:, t0 + 1 : t0 + H + 1]
-        errs["rollout, history 1"].append((rollout(model.predictor, zs[:, t0], blocks[:, t0 : t0 + H], 1) - true))
-        errs[f"rollout, history {M.history}"].append(
-            rollout(model.predictor, zs[:, t0], blocks[:, t0 : t0 + H], M.history) - true)
-        tf = torch.stack([model.predictor(zs[:, max(0, t0 + k + 1 - M.history) : t0 + k + 1],
-                                          blocks[:, max(0, t0 + k + 1 - M.history) : t0 + k + 1])[:, -1]
-                          for k in range(H)], 1)
-        errs["teacher forcing"].append(tf - true)
-        errs["nothing moves"].append(zs[:, t0 : t0 + 1] - true)
+starts = range(0, L - H + 1, 2)
+
+
+@torch.no_grad()
+def squared_error(guess) -> torch.Tensor:
+    """Mean squared error at k = 1..H of guess(t0) (N, H, D) against the true latents after t0, over all starts."""
+    return torch.cat([(guess(t0) - zs[:, t0 + 1 : t0 + H + 1]).pow(2) for t0 in starts]).mean((0, 2)).cpu()
+
+
+def teacher_forced(t0: int) -> torch.Tensor:
+    """Guess k from the true latents before it (up to `history` of them): (N, H, D)."""
+    return torch.stack([model.predictor(zs[:, max(0, t0 + k + 1 - M.history) : t0 + k + 1],
+                                        blocks[:, max(0, t0 + k + 1 - M.history) : t0 + k + 1])[:, -1]
+                        for k in range(H)], 1)
+
+
+# %% [markdown]
+# Each curve is a mean squared error divided by the mean squared distance between two random latents
+# of these episodes (both per dimension): a random latent of these episodes, as the guess, would score
+# about 1.
+
+# %%
+errors = {
+    "rollout, history 1": squared_error(lambda t0: rollout(model.predictor, zs[:, t0], blocks[:, t0 : t0 + H], 1)),
+    f"rollout, history {M.history}": squared_error(
+        lambda t0: rollout(model.predictor, zs[:, t0], blocks[:, t0 : t0 + H], M.history)),
+    "teacher forcing": squared_error(teacher_forced),
+    "nothing moves": squared_error(lambda t0: zs[:, t0 : t0 + 1]),
+}
 flat_z = zs.reshape(-1, D)
-scale = float((flat_z[torch.randperm(len(flat_z))] - flat_z).pow(2).mean())
-curves = {k: torch.cat(v).pow(2).mean((0, 2)).cpu() / scale for k, v in errs.items()}
+scale = float((flat_z[torch.randperm(len(flat_z))] - flat_z).pow(2).mean())  # random pairs, squared, per dimension
+curves = {k: e / scale for k, e in errors.items()}
 mid = min(5, H)  # planning's horizon in the cpu profile: 5 blocks
 for k, c in curves.items():
     print(f"{k:22s} k=1: {c[0]:.4f}   k={mid}: {c[mid - 1]:.4f}   k={H}: {c[-1]:.4f}")
@@ -763,14 +850,16 @@ plt.figure(figsize=(6.5, 3.6))
 for (k, c), st in zip(curves.items(), ["o-", "s-", "^-", "k--"]):
     plt.plot(ks, c, st, ms=4, label=k)
 plt.yscale("log"), plt.grid(alpha=0.3)
-plt.xlabel(f"horizon k (action blocks of {fs} steps)"), plt.ylabel("error / random-pair distance")
+plt.xlabel(f"horizon k (action blocks of {fs} steps)")
+plt.ylabel("squared error / squared distance\nbetween random latents", fontsize=8)
 plt.title(f"Prediction error against the horizon, trained {cfg.profile}-profile model", fontsize=9)
 plt.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
 # Stored run: the rollout error (history 1) is 0.0049 at k = 1, 0.0305 at k = 5 (planning's horizon)
-# and 0.079 at k = 10, against 0.38, 0.94 and 1.00 for "nothing moves"; teacher forcing stays near
+# and 0.079 at k = 10, against 0.38, 0.94 and 1.00 for "nothing moves" (by k = 10 the start latent
+# is as far from the truth as a random latent); teacher forcing stays near
 # 0.005 at every k. The error compounds sixteen-fold over ten blocks but stays more than ten times
 # below a static guess. One latent of context costs little (0.079 against 0.068 with three at k = 10).
 
@@ -783,24 +872,45 @@ plt.show()
 # - **total variance** of the latents (collapse to a point) and **effective rank** (collapse to a few
 #   directions);
 # - **probe r** of the agent's position (do the latents carry the state?);
-# - **held-out prediction loss**, raw and divided by the variance per dimension: a raw loss near zero
-#   from latents near zero is collapse, not accuracy. Always answering the mean latent scores a ratio
-#   of about 1 (approximately: the variance comes from held-out frames, the loss from held-out clips).
+# - **held-out prediction loss**, raw and divided by the variance per dimension, MSE / (total
+#   variance / D): a raw loss near zero from latents near zero is collapse, not accuracy. Always
+#   answering the mean latent would score a ratio of about 1 (its MSE is the variance per dimension;
+#   about, because the variance comes from held-out frames, the loss from held-out clips).
+#
+# The cell calls `train` on the folder where `cached_run` keeps a run (so a later `cached_run` with
+# the same settings loads it) rather than `cached_run` itself, whose message quotes the time of the
+# profile's full run.
 
 # %%
 STEPS, WARMUP = {"ci": (10, 2), "cpu": (200, 20), "gpu": (3000, 300)}[cfg.profile]
 cfg_short = replace(cfg, train=replace(TC, steps=STEPS, warmup=WARMUP))
 LAMBDAS = (0.0, 0.01, 0.09, 1.0)
-expect(6, 200, 900, cfg.profile)
+
+
+def short_cfg(lam: float):
+    return replace(cfg_short, train=replace(cfg_short.train, lam=lam))
+
+
+def run_folder(run_cfg) -> Path:
+    """The folder cached_run keeps a run with these settings in (see lewm_mini/notebook.py)."""
+    return cache_dir() / "models" / f"{run_cfg.profile}-{run_cfg.run_key()}"
+
+
+missing = [lam for lam in LAMBDAS if not (run_folder(short_cfg(lam)) / CHECKPOINT).exists()]
+print(f"{len(missing)} of {len(LAMBDAS)} runs of {STEPS} steps to train; the others load from the cache")
+if missing:  # cpu: 978 s measured for all 4 on 2 busy cores
+    expect(1.5 * len(missing), 245 * len(missing), 225 * len(missing), cfg.profile)
 t = time.perf_counter()
-sweep = {lam: cached_run(replace(cfg_short, train=replace(cfg_short.train, lam=lam))) for lam in LAMBDAS}
-print(f"{len(LAMBDAS)} runs of {STEPS} steps trained or loaded in {time.perf_counter() - t:.0f} s")
-rows = {}
+sweep = {lam: train(short_cfg(lam), run_folder(short_cfg(lam)), device=str(device)) for lam in LAMBDAS}
+print(f"{len(LAMBDAS)} runs trained or loaded in {time.perf_counter() - t:.0f} s")
+
+# %%
+rows, z_sweep = {}, {}
 for lam, r in sweep.items():
-    z_l = encode_frames(r.model, held_frames).cpu()  # eval mode, (N, D)
+    z_sweep[lam] = encode_frames(r.model, held_frames).cpu()  # eval mode, (N, D)
     last = r.history[-1]
-    var = float(z_l.var(0).sum())
-    rows[lam] = {"total variance": var, "effective rank": effective_rank(z_l), "probe r": last["probe_r"],
+    var = float(z_sweep[lam].var(0).sum())
+    rows[lam] = {"total variance": var, "effective rank": effective_rank(z_sweep[lam]), "probe r": last["probe_r"],
                  "held-out pred loss": last["val_pred"], "pred loss / var per dim": last["val_pred"] / (var / D)}
 print(f"{'λ':>5s}" + "".join(f"{k:>25s}" for k in rows[LAMBDAS[0]]))
 for lam, row in rows.items():
@@ -827,18 +937,40 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# A relative error far above 1 means predictions worse than always answering the mean latent. To see
+# how, score each run's predictions on the held-out clips of section 4 (the clips behind "held-out
+# pred loss"), split their error into the offset every prediction shares (the mean error vector) and
+# the rest, and score the mean latent of the held-out frames as a guess on the same clips:
+
+# %%
+with torch.no_grad():
+    for lam, r in sweep.items():
+        z_c = r.model.encode(held.frames.to(device))  # (clips, T, D), eval mode
+        err = (r.model.predict(z_c[:, :-1], held.actions[:, :-1].to(device)) - z_c[:, 1:]).cpu()
+        offset = err.flatten(0, 1).mean(0)  # (D,): the error all predictions share
+        mean_guess = (z_sweep[lam].mean(0) - z_c[:, 1:].cpu()).pow(2).mean()  # always answer the mean latent
+        var_dim = rows[lam]["total variance"] / D
+        print(f"λ = {lam:4.2f}: relative error {err.pow(2).mean() / var_dim:6.3g} = "
+              f"offset {offset.pow(2).mean() / var_dim:6.3g} + rest {(err - offset).pow(2).mean() / var_dim:6.3g};  "
+              f"the mean latent as a guess: {mean_guess / var_dim:.3g}")
+
+# %% [markdown]
 # The sweep is the table printed above (stored run, 200 steps per λ):
-# - **λ = 0** collapses: a total variance of 0.0062, ten thousand times below the others. Its raw
-#   loss is the best; relative to the spread left it is the worst (4.47, worse than the mean's 1). Its
-#   effective rank (34) looks healthy: a scale-free measure misses complete collapse (chapter 04).
+# - **λ = 0** collapses: a total variance of 0.0057, ten thousand times below the others. Its raw
+#   loss is the best; relative to the spread left it is the worst, 7, where always answering the mean
+#   latent scores about 1 (1.07 on these clips, printed above). Most of the 7 (5.8) is one constant
+#   offset shared by all its predictions: on average they land beside the tiny cloud of latents they
+#   should hit. Its effective rank (35) looks healthy: a scale-free measure misses
+#   complete collapse (chapter 04).
 # - **λ = 0.01** spreads the latents (variance 59) into few directions (rank 13), yet scores best here
 #   (probe r 0.996, relative error 0.012): a two-dimensional state fits in a few directions.
 # - **λ = 0.09** uses 31 directions at a small cost (relative error 0.027, probe r 0.980).
 # - **λ = 1** is nearly isotropic (rank 50, variance 64 = D) and pays: 15 times the relative error of
 #   λ = 0.01, probe r 0.87.
 #
-# 200-step runs say nothing about planning (chapter 06 measures λ = 0.09); the LeWM paper's λ ablation
-# on PushT, by planning success, stays above 80% for λ from 0.01 to 0.2 and drops sharply at 0.5.
+# 200-step runs say nothing about planning (chapter 06 measures λ = 0.09). The LeWM paper (arXiv
+# 2603.19312) reports a λ ablation by planning success on PushT, a different world: above 80% for λ
+# from 0.01 to 0.2, sharply lower at 0.5.
 #
 # **Think.** SIGReg multiplies its integral by B (chapter 04, section 3.2). Halve B and keep
 # λ = 0.09: which way would you expect the run to move in this table?
@@ -847,8 +979,9 @@ plt.show()
 #
 # Collapsed latents score 0.40 B, Gaussian ones 1.06 at any B: halving B halves the penalty on
 # collapse, as halving λ would, so expect a move towards the λ = 0.01 row. A prediction, not a
-# measurement (a smaller batch also changes gradient noise and BatchNorm's statistics): train
-# `cached_run(replace(cfg_short, train=replace(cfg_short.train, batch=B // 2)))` to test it.
+# measurement (a smaller batch also changes gradient noise and BatchNorm's statistics). To test it:
+# `c = replace(cfg_short, train=replace(cfg_short.train, batch=B // 2))`, then
+# `train(c, run_folder(c), device=str(device))`.
 # </details>
 
 # %% [markdown]
@@ -938,8 +1071,10 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   (eval-mode) loss joined the training loss only late (within a factor 2 from step 1800 of 2500);
 #   lagging BatchNorm running statistics are a likely cause, not a measured one.
 # - In train mode a latent depends on its batch: planning runs in eval mode.
-# - λ trades Gaussian spread against predictability: 0 collapses, too small leaves few directions,
-#   too large hurts prediction.
+# - λ trades Gaussian spread against predictability. In the 200-step sweep λ = 0 collapsed; λ = 0.01
+#   used the fewest directions (rank 13) yet scored best on probe r and relative error; λ = 1 was the
+#   most isotropic and the worst of the three non-collapsed runs on both. Planning success is another
+#   matter, measured in chapter 06.
 #
 # **The trained model stays in the cache:** chapters 06 to 09 load it with `cached_run(cfg)`, or train
 # it first if it is missing (a fresh Colab session).
@@ -962,9 +1097,11 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #
 # <details><summary>Answer</summary>
 #
-# Dividing by λ gives MSE + (1/λ) · SIGReg, a SIGReg weight of 1/0.09 ≈ 11 (and Adam barely notices a
-# loss's overall scale): far beyond the λ = 1 row, latents pushed hard towards isotropy and a
-# prediction error that pays for it.
+# Dividing by λ gives MSE + (1/λ) · SIGReg, a SIGReg weight of 1/0.09 ≈ 11 (Adam's steps barely
+# depend on a loss's overall scale, apart from its ε and gradient clipping). That is eleven times the
+# largest λ of the table, beyond its λ = 1 row; the table shows the trend up to there: from λ = 0.09
+# to 1 the rank rose (31 to 50) while the relative error grew 6.6 times (0.027 to 0.18) and probe r
+# fell (0.980 to 0.87). Expect more of the same at 11: a guess, not a measured row.
 #
 # </details>
 #
