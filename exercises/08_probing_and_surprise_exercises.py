@@ -18,13 +18,14 @@
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/exercises/08_probing_and_surprise_exercises.ipynb)
 #
-# Three small functions from chapter 08 (`notebooks/08_probing_and_surprise.ipynb`): the surprise
-# score, its detection AUC, and the straightness of a latent trajectory. Write each one where it says
+# Four small functions from chapter 08 (`notebooks/08_probing_and_surprise.ipynb`): the surprise
+# score, its detection AUC, the straightness of a latent trajectory, and the loss of a decoder that
+# draws latents as frames. Write each one where it says
 # `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or FAIL with a hint.
 #
 # **Prerequisites:** chapter 08 (and chapter 03 for the predictor's interface).
 #
-# **Time:** about 30 min. Compute: CPU (2 cores, cpu profile) a few seconds; ci profile a few seconds.
+# **Time:** about 40 min. Compute: CPU (2 cores, cpu profile) a few seconds; ci profile a few seconds.
 
 # %%
 import subprocess, sys
@@ -46,7 +47,10 @@ import torch
 import torch.nn.functional as F
 
 from lewm_mini.checks.ch03 import toy_predictor
-from lewm_mini.checks.ch08 import check_detection_auc, check_straightness, check_surprise_score
+from lewm_mini.checks.ch08 import (check_decoder_loss, check_detection_auc, check_straightness, check_surprise_score,
+                                   toy_decoder_problem)
+from lewm_mini.data import frames_to_tensor
+from lewm_mini.world import Geometry, render, sample_free_positions
 
 # %% [markdown]
 # ## Exercise 8.1 · The surprise score, from what it measures
@@ -177,6 +181,67 @@ try:
     plt.bar(list(values), list(values.values()))
     plt.ylabel("mean cos(v_t, v_t+1)")
     plt.title("straighter paths score higher", fontsize=9)
+    plt.show()
+except NotImplementedError as err:
+    print(f"(write {err} first)")
+except Exception as err:  # a wrong answer that crashes: the check above says what to fix
+    print(f"(your function raised {type(err).__name__}: {err}; see the check above)")
+
+# %% [markdown]
+# ## Exercise 8.4 · The decoder's loss
+#
+# Section 6 of the chapter draws latents as frames with a decoder trained *after* the world model, on
+# its frozen latents. Write the loss of one decoder training step. You get the trained world model
+# `model` (a `LeWM`, in eval mode), a `decoder` that maps latents (B, D) to frames (B, 3, H, W), and a
+# batch of frames (B, H, W, 3) as the episodes store them, uint8. Return one number: the mean squared
+# error between the decoder's drawing of each frame's latent and the frame itself. What it must respect:
+#
+# - **Which latent.** The decoder draws the latent the model predicts and plans with (chapter 05's
+#   `LeWM` makes it from a frame in two steps; look at how `encode` composes them).
+# - **Frozen.** Training the decoder must leave the world model exactly as it is: no gradient of this
+#   loss may reach it. Only the decoder learns.
+# - **One scale.** The decoder ends in a sigmoid; the model was trained on the frames that
+#   `lewm_mini.data.frames_to_tensor` makes.
+
+# %%
+def decoder_loss(model, decoder, frames: np.ndarray) -> torch.Tensor:
+    """uint8 frames (B, H, W, 3) -> the scalar MSE of the decoder's drawing of their frozen latents."""
+    # YOUR CODE HERE
+    raise NotImplementedError("decoder_loss")
+
+
+# %%
+check_decoder_loss(decoder_loss)
+
+# %% [markdown]
+# Use it: train a decoder for 80 steps with your loss, on 16x16 frames and the check's small untrained
+# model. The loss falls as the decoder learns the scene (the border and the floor), but its drawing
+# never shows the agent: an untrained encoder's latents hardly differ from one frame to the next (the
+# cell prints how little), so there is nothing to draw the agent from. The chapter's decoder, on the
+# trained model's latents, draws it. (Prints a note until written.)
+
+# %%
+try:
+    toy_model, toy_decoder, _ = toy_decoder_problem()
+    geo16 = Geometry(16)
+    toy_frames = render(sample_free_positions(np.random.default_rng(0), 64, geo16), geo16)  # (64, 16, 16, 3)
+    opt = torch.optim.AdamW(toy_decoder.parameters(), lr=1e-2)
+    losses = []
+    for step in range(80):
+        loss = decoder_loss(toy_model, toy_decoder, toy_frames[np.random.default_rng(step).integers(0, 64, 16)])
+        opt.zero_grad(), loss.backward(), opt.step()
+        losses.append(loss.item())
+    with torch.no_grad():
+        z = toy_model.encode(frames_to_tensor(toy_frames))
+        drawn = toy_decoder(z[:1])[0].permute(1, 2, 0).numpy()
+    print(f"spread of the latents over the 64 frames (std per dimension): {z.std(0).mean():.4f}")
+    fig, axes = plt.subplots(1, 3, figsize=(8, 2.5), gridspec_kw={"width_ratios": [2, 1, 1]})
+    axes[0].semilogy(losses), axes[0].set_xlabel("step"), axes[0].set_ylabel("decoder loss (MSE)")
+    axes[1].imshow(toy_frames[0]), axes[1].set_title("a frame", fontsize=9)
+    axes[2].imshow(drawn), axes[2].set_title("its drawing", fontsize=9)
+    for ax in axes[1:]:
+        ax.axis("off")
+    plt.tight_layout()
     plt.show()
 except NotImplementedError as err:
     print(f"(write {err} first)")

@@ -10,6 +10,7 @@ hide them: ``train_lewm``, ``evaluate_mpc``, ``cem_minimize``, ``rollout_latents
 from .cem import cem as cem_minimize
 from .config import Config, auto_profile, cache_dir, get_config, pick_device, seed_everything
 from .data import ActionStats, ClipSampler, Episodes, collect, frames_to_tensor, held_out_episodes, load_or_collect
+from .decoder import Decoder
 from .evaluate import Planner, make_tasks, run_mpc, run_random
 from .evaluate import evaluate as evaluate_mpc
 from .jepa import LeWM, parameter_table
@@ -23,7 +24,7 @@ from .train import train as train_lewm
 from .world import ENV_ID, BatchedTwoRoom, Geometry, TwoRoomEnv, render
 
 __all__ = [
-    "ActionStats", "AdaLNBlock", "BatchedTwoRoom", "ClipSampler", "Config", "ENV_ID", "Episodes", "Geometry",
+    "ActionStats", "AdaLNBlock", "BatchedTwoRoom", "ClipSampler", "Config", "Decoder", "ENV_ID", "Episodes", "Geometry",
     "LeWM", "Planner", "Predictor", "Projector", "SIGReg", "TwoRoomEnv", "auto_profile", "cache_dir",
     "cem_minimize", "collect", "effective_rank", "encode_frames", "evaluate_mpc", "frames_to_tensor", "get_config",
     "held_out_episodes", "load_checkpoint", "load_model", "load_or_collect", "make_tasks", "parameter_table",

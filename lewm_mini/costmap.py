@@ -40,6 +40,16 @@ def grid_latents(model: torch.nn.Module, size: int = 64, step: float = 1.0) -> t
     return pos, encode_positions(model, pos, size)
 
 
+def nearest_grid_position(z: torch.Tensor, grid: tuple[np.ndarray, torch.Tensor]) -> np.ndarray:
+    """Latents (..., D) -> positions (..., 2) of the nearest encoded grid frames (``grid_latents`` output).
+
+    Chapter 06's reader of imagined latents: it can only answer with a position the grid holds.
+    """
+    pos, gz = grid
+    near = torch.cdist(z.reshape(-1, z.shape[-1]).float().cpu(), gz.float()).argmin(1).numpy()
+    return pos[near].reshape(*z.shape[:-1], 2)
+
+
 def cost_map(model: torch.nn.Module, goal_pos, size: int = 64, step: float = 1.0,
              grid: tuple[np.ndarray, torch.Tensor] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Planning cost ||z(agent at p) - z(goal image)||^2 for every free grid position p.

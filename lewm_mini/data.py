@@ -297,9 +297,13 @@ class ClipSampler:
         """
         frame_t = start[:, None] + self.fs * np.arange(self.t)  # (B, T)
         frames = np.asarray(self.eps.frames[ep[:, None], frame_t])  # (B, T, H, W, 3)
+        return frames, self.blocks(ep, start)
+
+    def blocks(self, ep: np.ndarray, start: np.ndarray) -> torch.Tensor:
+        """The z-scored action blocks (B, T, A) of the clips at episodes ``ep`` (B,) from steps ``start`` (B,)."""
         act_t = start[:, None] + np.arange(self.span)  # (B, T * fs)
         raw = self.eps.actions[ep[:, None], act_t]  # (B, T * fs, 2)
-        return frames, torch.from_numpy(self.stats.block(raw, self.fs))
+        return torch.from_numpy(self.stats.block(raw, self.fs))
 
     def get(self, ep: np.ndarray, start: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Like ``get_uint8``, with frames as floats (B, T, 3, H, W) in [0, 1] (``frames_to_tensor``)."""

@@ -144,3 +144,35 @@ def speed_bars(names: list[str], seconds: list[float], colors: list[str], title:
     ax.invert_yaxis()
     ax.set_title(title, fontsize=9)
     return ax
+
+
+def filmstrip(imagined: np.ndarray, real: np.ndarray, title: str | None = None,
+              imagined_xy: np.ndarray | None = None, real_xy: np.ndarray | None = None):
+    """A plan as two rows of frames, one column per action block: what the model imagined above what happened.
+
+    imagined: the decoded imagined frames (K, H, W, 3); real: the frames the world rendered when the
+    plan was executed (K, H, W, 3); uint8, or floats in [0, 1]. Column k is the frame after k blocks
+    (column 0 is the start: encoded and decoded above, as it was below). Optional positions (K, 2) mark
+    where each frame's agent is read (a white cross). Returns the Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    if len(imagined) != len(real):
+        raise ValueError(f"imagined and real need the same number of frames, got {len(imagined)} and {len(real)}")
+    k = len(real)
+    fig, axes = plt.subplots(2, k, figsize=(1.45 * k + 0.6, 3.3), squeeze=False)
+    for row, (frames, xy, name) in enumerate(((imagined, imagined_xy, "imagined\n(decoded)"),
+                                              (real, real_xy, "real\n(rendered)"))):
+        for j in range(k):
+            ax = axes[row, j]
+            ax.imshow(frames[j])
+            if xy is not None:
+                ax.plot(*xy[j], "x", color="white", ms=5, mew=1.2)
+            ax.set_xticks([]), ax.set_yticks([])
+            if row == 0:
+                ax.set_title("start" if j == 0 else f"block {j}", fontsize=8)
+        axes[row, 0].set_ylabel(name, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -206,6 +206,22 @@ def background(geo: Geometry) -> np.ndarray:
     return np.repeat(img[:, :, None], 3, axis=2)
 
 
+def textured_backgrounds(n: int, rng: np.random.Generator, geo: Geometry, alpha: float = 0.3) -> np.ndarray:
+    """n random floors (n, H, W, 3) float32 in [0, 1], chapter 02's distractor ("a noisy TV").
+
+    Smooth grey noise: 5x5 uniform values upsampled (bicubic) to the frame, the same grey in the three
+    channels; the floor's brightness varies between 1 - ``alpha`` and 1, walls and border stay black.
+    Pass them to ``render`` as ``bg`` (one per frame) to draw the agent on them.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    low = torch.from_numpy(rng.uniform(0, 1, (n, 1, 5, 5)).astype(np.float32))
+    tex = F.interpolate(low, size=(geo.size, geo.size), mode="bicubic", align_corners=False).clamp(0, 1)
+    tex = tex.permute(0, 2, 3, 1).numpy()  # (n, H, W, 1)
+    return background(geo)[None] * (1 - alpha + alpha * tex)
+
+
 def render(pos: np.ndarray, geo: Geometry, bg: np.ndarray | None = None,
            color: np.ndarray | None = None) -> np.ndarray:
     """Render agents at positions (N, 2) as uint8 frames (N, H, W, 3).

@@ -23,12 +23,16 @@
 # anyway, with the three experiments of Section 5 of the LeWM paper ("Quantifying Physical Understanding
 # in LeWM"): **probes** (can the agent's position and motion be read off a frozen latent?), **violation of
 # expectation** (is the model surprised when physics breaks?), and **temporal straightening** (do latent
-# trajectories run straight?).
+# trajectories run straight?). Then it *draws* latents, with a decoder trained afterwards on the frozen
+# model: what the model imagines along a plan, and what its latent leaves out.
 #
 # **What you build:** linear and small-MLP probes of the agent's position, and of its displacement from
 # pairs of latents; scripted held-out episodes where, mid-episode, the agent teleports, walks through
 # the wall, or turns blue; the surprise of every step, a paired significance test and ROC curves, beside
-# a pixel baseline; the curvature of latent trajectories, trained against untrained.
+# a pixel baseline; the curvature of latent trajectories, trained against untrained; a decoder trained
+# on frozen latents, which draws held-out frames and a plan's imagined future (filmstrips beside what
+# the world did), reads the agent's position off its drawings block by block, and shows what LeWM and a
+# pixel autoencoder keep of chapter 02's distractor floor.
 #
 # **Objectives.** After this chapter you can
 # - fit and score a probe on frozen latents, and say what a linear versus a nonlinear probe tells you;
@@ -36,17 +40,20 @@
 #   paired test, and measure detection with an ROC curve and its AUC;
 # - tell which violations a pixel change detector also flags and which only a model of dynamics can;
 # - measure temporal straightening as the cosine of consecutive latent velocities, and say which steps
-#   can tell one encoding from another (not the ones where the agent turns back).
+#   can tell one encoding from another (not the ones where the agent turns back);
+# - train a decoder on a frozen world model without changing it, and read imagined rollouts with it,
+#   beside a nearest-frame reader and a probe;
+# - show what a JEPA latent leaves out: how much of an unpredictable distractor comes back when its
+#   latent is decoded, against a pixel autoencoder's.
 #
-# **Prerequisites:** chapters 02 (encoder), 03 (predictor) and 05 (training LeWM; this chapter loads
-# the cpu-profile model that chapter 05 trains, or trains it if it is not in the cache); a little
-# statistics (correlation, a t-test).
+# **Prerequisites:** chapters 02 (encoder, and its distractor floor in section 5), 03 (predictor), 05
+# (training LeWM; this chapter loads the cpu-profile model that chapter 05 trains, or trains it if it is
+# not in the cache) and 06 (planning with CEM); a little statistics (correlation, a t-test).
 #
-# **Time:** reading about 45 min.
+# **Time:** reading about 60 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 18 s on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
-# busy: load 2.1); ci profile 7 s (reusing what earlier runs left in the cache, machine busy: load 1.4).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 61 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache).
 
 # %%
 import subprocess, sys
@@ -93,9 +100,9 @@ T0 = time.perf_counter()
 plt.rcParams["figure.dpi"] = 90
 GEO = Geometry(cfg.data.size)
 FS = cfg.model.frameskip
-SIZES = {"ci": dict(frames=400, voe=48, walks=24, probe_steps=150),
-         "cpu": dict(frames=2000, voe=300, walks=100, probe_steps=300),
-         "gpu": dict(frames=2000, voe=300, walks=100, probe_steps=300)}[cfg.profile]
+SIZES = {"ci": dict(frames=400, voe=48, walks=24, probe_steps=150, rollouts=48, distractor=24),
+         "cpu": dict(frames=2000, voe=300, walks=100, probe_steps=300, rollouts=1000, distractor=1000),
+         "gpu": dict(frames=2000, voe=300, walks=100, probe_steps=300, rollouts=1000, distractor=1000)}[cfg.profile]
 print(SIZES)
 
 # %% [markdown]
@@ -156,7 +163,7 @@ print(f"{len(fit_set['pos'])} fit and {len(test_set['pos'])} test frames, latent
 # (`lewm_mini.probe.fit_linear_probe`, chapter 05 tracks its r during training). A high score means
 # the position lies along straight directions of the latent space. The **MLP probe** has one hidden
 # layer; it asks a weaker question: is the position *there at all*, in any shape? We write it here
-# (section 6 checks it against `lewm_mini.probe.fit_mlp_probe`): standardise the inputs and targets,
+# (section 7 checks it against `lewm_mini.probe.fit_mlp_probe`): standardise the inputs and targets,
 # then full-batch AdamW on the mean squared error.
 
 # %%
@@ -687,7 +694,286 @@ plt.show()
 # sets. Its 0.6 is on PushT, with other data and a much longer training.
 
 # %% [markdown]
-# ## 6. Check: our MLP probe is `lewm_mini`'s
+# ## 6. What the model imagines: a decoder trained afterwards
+#
+# LeWM has no decoder: its loss never looks at a pixel. So far we read latents with probes, and
+# chapter 06 read the predictor's *imagined* latents by looking up the nearest of the frames it had
+# encoded on a 1 px grid. That reader can only answer with a frame the grid holds: an imagined latent
+# that matches no real frame (a smeared agent, two half agents, an agent in the wall) is shown as the
+# nearest ordinary frame. To see the imagination itself, we draw it, the usual way of looking at what a
+# self-supervised latent holds: with a decoder trained *after* the world model, on its frozen latents,
+# never part of its training loss (Bordes et al. 2022 in the further reading do it with a diffusion
+# model; ours is a small CNN):
+#
+# - the world model is frozen: eval mode (the projector's BatchNorm uses its running statistics) and no
+#   gradient, so the decoder cannot change what a latent holds, only show it (**Exercise 8.4** writes
+#   this loss);
+# - `lewm_mini.decoder.Decoder` is the CNN encoder run backwards: a linear map from $z$ to a 4x4 grid of
+#   64 channels, four transposed convolutions that each double the size, a sigmoid for pixels in [0, 1].
+#   It starts from the average training frame (a learned base image), so its layers only have to learn
+#   what varies from frame to frame;
+# - its loss is the mean squared pixel error against the frame, on random frames of the training episodes.
+#
+# `cached_decoder` trains it once and keeps it in the run's folder, beside chapter 05's checkpoint.
+
+# %%
+from lewm_mini.data import frames_to_tensor
+from lewm_mini.decoder import DECODER_SIZES, cached_decoder, decode, imagine_along_episodes, read_position
+
+expect(5, 150, 60, cfg.profile)
+decoder = cached_decoder(run, cfg)  # trains once (the first time on this machine), then loads
+n_encoder = sum(p.numel() for part in (model.encoder, model.projector) for p in part.parameters())
+print(f"{DECODER_SIZES[cfg.profile]}\ndecoder {sum(p.numel() for p in decoder.parameters()) / 1e6:.2f} M "
+      f"parameters; the encoder and projector it inverts: {n_encoder / 1e6:.2f} M")
+
+# %% [markdown]
+# ### 6.1 Held-out frames, drawn back
+#
+# Section 2's held-out test frames, encoded and decoded. The error is the mean squared difference per
+# pixel and channel (frames in [0, 1]); beside it, the error of drawing the average frame every time,
+# which gets the room right and leaves the agent out.
+
+# %%
+drawn = decode(decoder, latents["trained", "test", "now"])  # (n, H, W, 3) uint8
+x, x_hat = frames_to_tensor(test_set["now"]), frames_to_tensor(drawn)
+average = frames_to_tensor(fit_set["now"]).mean(0)  # the average frame of the other held-out episodes
+print(f"{len(x)} held-out frames, mean squared error per pixel: decoded {(x_hat - x).pow(2).mean():.1e}, "
+      f"the average frame {(average - x).pow(2).mean():.1e}")
+
+# %%
+fig, axes = plt.subplots(2, 8, figsize=(11, 3.2))
+for j in range(8):
+    for row, (frames, name) in enumerate(((test_set["now"], "held-out frame"), (drawn, "decoded"))):
+        axes[row, j].imshow(frames[j])
+        axes[row, j].plot(*read_position(frames[j : j + 1])[0], "x", color="tab:blue", ms=6, mew=1.5)
+        axes[row, j].set_xticks([]), axes[row, j].set_yticks([])
+    axes[0, j].set_title(f"({test_set['pos'][j, 0]:.0f}, {test_set['pos'][j, 1]:.0f})", fontsize=8)
+axes[0, 0].set_ylabel("held-out frame", fontsize=8), axes[1, 0].set_ylabel("decoded", fontsize=8)
+plt.suptitle("frames of held-out episodes (top) and the decoder's drawing of their latents (bottom); "
+             "blue cross: where read_position finds the agent", fontsize=9)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Titles give the true position of the agent. The stored cpu-profile run printed a mean squared error
+# of 7.1e-06 for the decoded frames against 1.9e-03 for the average frame: a root mean square error of
+# 0.0027, less than one grey level of 255. The drawings are the frames, agent included. The crosses
+# come from `read_position`, which finds the agent from the pixels alone: `world.render` blends each
+# pixel towards pure red by the blob's weight $w$, so $R - (G + B)/2$ is exactly $w$ on any grey, the
+# white floor and the black walls alike; the reader takes the reddest spot and the centroid of the
+# redness around it.
+#
+# ### 6.2 Reading the agent's position: three readers
+#
+# Three ways to read the position from the same held-out latents: decode the frame and read its pixels;
+# the nearest frame of a 1 px grid (chapter 06's reader); the linear probe of section 2. And, for
+# scale, the pixel reader on the real frames.
+
+# %%
+from lewm_mini.costmap import grid_latents, nearest_grid_position
+
+grid = grid_latents(model, cfg.data.size)  # every free position of a 1 px grid: positions and latents
+z_test, true = latents["trained", "test", "now"], test_set["pos"].numpy()
+readers = {"decoded frame, read from its pixels": read_position(drawn),
+           "nearest grid frame (chapter 06)": nearest_grid_position(z_test, grid),
+           "linear probe (section 2)": apply_probe(w_position, z_test).numpy()}
+read_error = {name: np.linalg.norm(xy - true, axis=1) for name, xy in readers.items()}
+own_error = np.linalg.norm(read_position(test_set["now"]) - true, axis=1)
+print(f"the pixel reader on the real frames: median error {np.median(own_error):.3f} px")
+print(f"reading {len(true)} held-out latents      median    90% within")
+for name, err in read_error.items():
+    print(f"  {name:36s} {np.median(err):5.2f} px   {np.percentile(err, 90):5.2f} px")
+
+# %%
+plt.figure(figsize=(5.5, 3.2))
+for name, err in read_error.items():
+    plt.plot(np.sort(err), np.linspace(0, 1, len(err)), label=name)
+plt.xscale("log"), plt.xlabel("error of the read position (px, log scale)")
+plt.ylabel("fraction of frames"), plt.legend(fontsize=7)
+plt.title("how far each reader is from the true position, held-out frames", fontsize=9)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Curves to the left are better; a curve's height at an error is the fraction of frames read at least
+# that well. The stored cpu-profile run printed median errors of 0.03 px for the decoded frames (90%
+# within 0.07 px), 0.39 px for the nearest grid frame (0.57 px) and 1.63 px for the linear probe
+# (3.70 px); the pixel reader itself is off by 0.003 px on real frames. The grid reader is held back by
+# its grid: a position anywhere in a 1 px cell lies on average 0.38 px from the nearest grid point, so
+# 0.39 px is about the best it can do. The decoder is not tied to a grid, and the latent holds the
+# position far more finely than the grid or the (nearly, section 2) linear code can show.
+#
+# ### 6.3 Imagined futures as filmstrips
+#
+# Now the predictor's latents. We plan once with CEM (chapter 06's planner with this profile's settings)
+# from a start towards a goal, roll the plan through the predictor, and decode every imagined latent.
+# Then the world executes the same plan and renders what really happens. The top row is what the model
+# imagined after each action block; the bottom row is the world.
+
+# %%
+from lewm_mini.evaluate import Planner
+from lewm_mini.viz import filmstrip
+from lewm_mini.world import BatchedTwoRoom
+
+HIST = cfg.plan.history or cfg.model.history  # latents of context in a rollout, as the planner uses
+
+
+@torch.no_grad()
+def imagine_and_execute(start, goal, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Plan once towards ``goal``; the decoded imagined frames and the real frames, start + each block."""
+    world = BatchedTwoRoom(1, cfg.data.size)
+    world.reset(np.float32([start]), np.float32([goal]))
+    planner = Planner(model, act_stats, cfg.plan, seed=seed, planner="cem")
+    actions = planner.solve(world.render(), world.goal_frames())[0]  # (H * FS, 2) raw actions
+    z0 = encode_frames(model, world.render())  # (1, D)
+    z = model.rollout(z0, torch.as_tensor(act_stats.block(actions, FS), device=device)[None], HIST)[0]
+    real = [world.render()[0]]
+    for k, a in enumerate(actions):  # the same plan in the world, one raw action at a time
+        world.step(a[None])
+        if (k + 1) % FS == 0:
+            real.append(world.render()[0])
+    return decode(decoder, torch.cat([z0, z])), np.stack(real)
+
+
+for start, goal, what in (((12.0, 50.0), (26.0, 36.0), "a goal in the same room"),
+                          ((20.0, 30.0), (44.0, 14.0), "a goal in the other room, behind the wall")):
+    imagined, real = imagine_and_execute(start, goal)
+    gap = np.linalg.norm(read_position(imagined) - read_position(real), axis=1)
+    print(f"{what}: imagined and real agent apart by {np.round(gap[1:], 1)} px after blocks 1-{len(gap) - 1}")
+    filmstrip(imagined, real, title=f"{what}: start {start}, goal {goal}",
+              imagined_xy=read_position(imagined), real_xy=read_position(real))
+    plt.show()
+
+# %% [markdown]
+# The white crosses are where `read_position` finds the agent; the printed distances compare the
+# imagined crosses with the real ones. On the stored cpu-profile run the imagined agent stayed within
+# about a pixel of the real one in both plans: 0.3 to 0.8 px in the same room, 0.2 to 1.2 px on the way
+# through the door, where the model imagines the agent passing the wall at the opening and coming out
+# in the other room, as the world then does.
+#
+# ### 6.4 How far the imagination drifts, block by block
+#
+# Planning trusts rollouts of 5 blocks. From random moments of held-out episodes the model imagines the
+# next 5 blocks with the actions the episode really took; each reader then says where the imagined agent
+# is, against where the episode's agent was. A fourth line decodes the latents of the *real* frames at
+# those moments: the part of the error that is the decoder's, not the imagination's.
+
+# %%
+from lewm_mini.world import render
+
+z_im, true_im, _ = imagine_along_episodes(model, act_stats, held_out, SIZES["rollouts"], blocks=5, history=HIST,
+                                          seed=1)  # (n, 5, D) imagined latents, (n, 5, 2) true positions
+z_real = encode_frames(model, render(true_im.reshape(-1, 2), GEO)).reshape(z_im.shape)  # the real frames
+
+
+def decoded_xy(z: torch.Tensor) -> np.ndarray:
+    """Latents (n, 5, D) -> the position read off their decoded frames (n, 5, 2)."""
+    return read_position(decode(decoder, z).reshape(-1, GEO.size, GEO.size, 3)).reshape(*z.shape[:2], 2)
+
+
+per_block = {"decoded imagined frame": decoded_xy(z_im),
+             "nearest grid frame": nearest_grid_position(z_im, grid),
+             "linear probe": apply_probe(w_position, z_im.flatten(0, 1).cpu()).reshape(true_im.shape).numpy(),
+             "decoded real frame (the decoder's own error)": decoded_xy(z_real)}
+block_error = {name: np.median(np.linalg.norm(xy - true_im, axis=-1), axis=0) for name, xy in per_block.items()}
+print(f"median error (px) after block       1      2      3      4      5   ({len(true_im)} rollouts, context {HIST})")
+for name, err in block_error.items():
+    print(f"  {name:44s}" + "".join(f"{e:7.2f}" for e in err))
+
+# %%
+plt.figure(figsize=(5.5, 3.2))
+for name, err in block_error.items():
+    plt.plot(range(1, 6), err, "o-" if "imagined" in name else "o--", label=name)
+plt.xlabel("action blocks imagined"), plt.ylabel("median position error (px)"), plt.xticks(range(1, 6))
+plt.ylim(0, None), plt.legend(fontsize=7), plt.title("imagined agent against the real one", fontsize=9)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The stored cpu-profile run printed, median over 1000 rollouts with one latent of context (as this
+# profile plans): the decoded imagined frames put the agent 0.19 px from the real one after one block,
+# growing steadily to 0.52 px after five; the nearest grid frame 0.45 to 0.66 px; the linear probe
+# about 1.8 px at every block; the decoder on the real frames 0.03 px. So the imagination drifts by
+# about a tenth of a pixel per block, small against the agent's blob (a Gaussian of 2 px standard
+# deviation) and the success radius (4.6 px). Read through the nearest grid frame, most of that drift
+# hides under the grid's own 0.4 px rounding; read through the decoder, it shows block by block. The
+# linear probe's error is mostly its own: on real frames it was 1.63 px (section 6.2).
+
+# %% [markdown]
+# ### 6.5 What the latent leaves out
+#
+# Chapter 02 argued that a JEPA keeps what it can predict and drops what it cannot, and measured it with
+# a probe: with a fresh random texture on the floor of every frame (a "noisy TV"), LeWM's latent kept the
+# agent and a pixel autoencoder's lost it. Now we can look. `lewm_mini.distractor` trains both as chapter
+# 02 does (the same encoder and projector, the same clips with the same textures, the same small budget);
+# a decoder is then trained on LeWM's frozen latents of distractor frames, while the autoencoder draws with
+# the decoder it was trained with. Both then draw held-out distractor frames. Two measures: how much of
+# the texture comes back (R², over floor pixels away from the agent: 1 draws every texture, 0 is no
+# better than the average floor) and how far from the true position the agent is drawn.
+
+# %%
+from lewm_mini.distractor import distractor_frames, distractor_models, floor_r2
+
+expect(10, 200, 120, cfg.profile)
+noisy_models = distractor_models(cfg)  # trains once (cached), then loads
+
+# %%
+pos_d = test_set["pos"][: SIZES["distractor"]].numpy()
+noisy = distractor_frames(pos_d, np.random.default_rng(3), GEO)  # held-out positions, fresh textures
+lewm_d, ae = noisy_models["lewm"], noisy_models["autoencoder"]
+drawings = {"LeWM, decoder trained afterwards": decode(noisy_models["decoder"], encode_frames(lewm_d, noisy)),
+            "pixel autoencoder, its own decoder": decode(ae.decoder, encode_frames(ae, noisy))}
+print(f"{len(noisy)} held-out distractor frames (the pixel reader on them: median error "
+      f"{np.median(np.linalg.norm(read_position(noisy) - pos_d, axis=1)):.3f} px)")
+for name, frames in drawings.items():
+    err = np.linalg.norm(read_position(frames) - pos_d, axis=1)
+    print(f"  {name:35s} floor texture R^2 {floor_r2(frames, noisy, pos_d, GEO):+.2f}; agent drawn "
+          f"{np.median(err):4.1f} px from its true position (median)")
+
+# %%
+fig, axes = plt.subplots(3, 6, figsize=(9.5, 5.2))
+for j in range(6):
+    for row, (frames, name) in enumerate(((noisy, "original"), *((f, n) for n, f in drawings.items()))):
+        axes[row, j].imshow(frames[j]), axes[row, j].set_xticks([]), axes[row, j].set_yticks([])
+        if j == 0:
+            axes[row, 0].set_ylabel(name.replace(", ", ",\n"), fontsize=8)
+plt.suptitle("held-out distractor frames (top), drawn from LeWM's latent (middle) and the autoencoder's (bottom)",
+             fontsize=9)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The middle row is the picture to remember. LeWM's latent holds the agent and not the floor, so the
+# decoder draws a sharp agent in its place on the average floor, the same plain grey for every frame.
+# The autoencoder had to pay for every pixel: its latent went to the texture, which is most of what
+# there is to reconstruct, and kept the agent only roughly, a pale smudge or none. The stored cpu-profile
+# run printed, on 1000 held-out distractor frames: drawn from LeWM's latent, floor texture R² -0.00
+# and the agent 0.1 px from its true position (median); drawn by the autoencoder, R² +0.90 and the agent
+# 4.7 px away.
+#
+# Is it the latents or the decoders? `benchmarks/decoder.py` also trains a decoder afterwards on the
+# autoencoder's *frozen* latents, with the settings of LeWM's: it draws the texture back (R² 0.96) and
+# the agent 2.1 px away in the median, more than 25 px away for a tenth of the frames; and a linear
+# probe reads the position off LeWM's latent to 0.8 px, off the autoencoder's to 13 px (medians, stored
+# in `lewm_mini/results/decoder_cpu.json`, from the same cpu-profile models). The difference is in the
+# latents: chapter 02's probe result, made visible, at the same small budget and texture strength.
+# (Chapter 02's "Try it" shows that with a stronger texture LeWM's latent latches onto it too.)
+#
+# **Think.** The decoder trained on LeWM's latents draws a smooth floor, the same for every frame,
+# rather than some random texture. Why that floor, and what would it mean if it drew the right texture?
+#
+# <details><summary>Answer</summary>
+#
+# Under a squared error, the best drawing of a pixel is the mean of what that pixel can be, given what
+# the decoder knows. If the latent holds nothing about the texture, that mean is the average floor, the
+# same for every frame: a smooth, slightly grey floor. A decoder that drew each frame's own texture
+# would prove that the latent holds it, as the autoencoder's does. (A decoder trained to make plausible
+# images, a GAN or a diffusion model, could draw crisp textures from nothing; they would be invented,
+# which is why the measure compares the drawing with the frame's own texture.)
+# </details>
+
+# %% [markdown]
+# ## 7. Check: our MLP probe is `lewm_mini`'s
 #
 # The inline `fit_mlp` and the package's `fit_mlp_probe` must give the same probe for the same seed
 # and data, and the package's `frame_difference` must be the formula of section 4.
@@ -724,6 +1010,14 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   going, the trained latents' consecutive velocities lean the same way (cosine about +0.2) where
 #   those of the pixels and of the untrained encoder zigzag (negative), far from the agent's own (+1);
 #   read through the position probe, they come most of the way there (+0.6 to +0.7).
+# - **Decoding.** A decoder trained afterwards on frozen latents, the world model untouched, draws
+#   held-out frames back almost exactly: it puts the agent within 0.03 px (median), finer than the
+#   nearest grid frame (0.39 px, its grid's rounding) or the linear probe (1.6 px) read the same
+#   latents. Drawn, a plan's imagined frames follow the world: after 5 imagined blocks the agent is
+#   0.5 px from the real one (median). With chapter 02's distractor floor, the drawing from LeWM's
+#   latent brings back none of the texture (R² 0.00) and the agent within 0.1 px; a pixel autoencoder
+#   of the same size brings back 90% of the texture's variance and the agent only roughly (4.7 px). At
+#   this budget and texture strength, LeWM's latent left out what it could not predict.
 #
 # ## Check your understanding
 #
@@ -738,6 +1032,11 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # 5. The AUC compares event steps with all normal steps. What changes if the negatives are only the
 #    normal episodes' steps at the same moment as the event (the agent pushing against the wall)? The
 #    ROC cell of section 4 prints that variant for the pixels.
+# 6. Why must no gradient of the decoder's loss reach the encoder? What would the decoder then show?
+# 7. Chapter 06's nearest-grid-frame reader and the decoder both turn an imagined latent into a
+#    picture. Name an imagined latent the decoder can show and the grid reader cannot.
+# 8. On distractor frames, the decoder on LeWM's latents draws the agent in the right place and a
+#    plain floor. Does that prove LeWM's latent holds nothing of the texture?
 #
 # <details><summary>Answers</summary>
 #
@@ -752,6 +1051,19 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # 5. Those steps barely change (the agent stands still), so any event, even a plain step, looks large
 #    against them: the pixel baseline then scores close to 1 and looks as good as the model. Testing
 #    against all ordinary steps is what shows it cannot tell an event from a walk.
+# 6. With gradients into the encoder, training the decoder would change the encoder: its loss would be an
+#    autoencoder's, pulling the latent towards whatever fills the pixels (section 6.5's texture). The
+#    decoder would then show a latent it had helped to make, not the one the world model plans with.
+# 7. Any latent that matches no frame of the grid: an agent smeared between two places when the
+#    predictor is unsure, an agent drawn inside the wall, or two faint agents. The grid reader shows the
+#    nearest ordinary frame instead; the decoder draws what the latent holds (as well as its training
+#    frames taught it to draw).
+# 8. No. It shows that whatever the latent holds of the texture, the decoder could not turn it into a
+#    better drawing of the floor than the average, with this decoder, data and training. A stronger test
+#    of "nothing" is a probe of the texture itself, or a bigger decoder trained longer. What the
+#    comparison does show: the same decoder, trained the same way on the autoencoder's frozen latents,
+#    brings the texture back (R² 0.96 in `benchmarks/decoder.py`), so the measure sees a texture when
+#    a latent holds one.
 # </details>
 #
 # ## Further reading
@@ -764,6 +1076,9 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   Neuroscience 22: the straightening hypothesis.
 # - G. Alain, Y. Bengio. *Understanding intermediate layers using linear classifier probes* (2016),
 #   arXiv 1610.01644.
+# - F. Bordes, R. Balestriero, P. Vincent. *High fidelity visualization of what your self-supervised
+#   representation knows about* (TMLR 2022), arXiv 2112.09164: a diffusion model conditioned on frozen
+#   self-supervised representations draws what they keep, and varies what they drop.
 # - Q. Garrido et al. *Intuitive physics understanding emerges from self-supervised pretraining on
 #   natural videos* (2025), arXiv 2502.11831: violation-of-expectation with a video JEPA.
 # - R. Baillargeon, E. Spelke, S. Wasserman. *Object permanence in five-month-old infants* (1985),

@@ -9,7 +9,9 @@ import torch.nn.functional as F
 
 from reference import ROOT, load_solution
 
-from lewm_mini.checks.ch08 import check_detection_auc, check_straightness, check_surprise_score
+from lewm_mini.checks.ch08 import check_decoder_loss, check_detection_auc, check_straightness, check_surprise_score
+from lewm_mini.data import frames_to_tensor
+from lewm_mini.decoder import decoder_loss
 from lewm_mini.rollout import rollout
 from lewm_mini.surprise import roc_auc, surprise, velocity_cosines
 
@@ -204,3 +206,82 @@ def test_straightness_rejects_mutant(name):
 def test_straightness_default_dim_hint(capsys):
     check_straightness(STRAIGHT_MUTANTS["F.cosine_similarity without dim (default dim=1)"], strict=False)
     assert "dim=-1" in capsys.readouterr().out
+
+
+# ----------------------------------------------------------------------------- 8.4
+
+
+def _as_floats(frames, scale=1.0):
+    return torch.from_numpy(frames).float().permute(0, 3, 1, 2) * scale / 255
+
+
+def _frozen(encode, x):
+    with torch.no_grad():
+        return encode(x)
+
+
+def _in_train_mode(model, decoder, frames):
+    model.train()
+    return F.mse_loss(decoder(_frozen(model.encode, frames_to_tensor(frames))), frames_to_tensor(frames))
+
+
+DECODER_CORRECT = {
+    "the reference solution": lambda: solution("decoder_loss"),
+    "lewm_mini.decoder.decoder_loss": lambda: decoder_loss,
+    "detach instead of no_grad": lambda: lambda m, d, f: F.mse_loss(d(m.encode(frames_to_tensor(f)).detach()),
+                                                                   frames_to_tensor(f)),
+    "encoder and projector by hand, frames converted by hand": lambda: lambda m, d, f: (
+        d(_frozen(lambda x: m.projector(m.encoder(x)), _as_floats(f))) - _as_floats(f)).pow(2).mean(),
+}
+
+# each wrong answer, and words its hint must contain
+DECODER_MUTANTS = {
+    "gradients flow into the encoder": (
+        lambda m, d, f: F.mse_loss(d(m.encode(frames_to_tensor(f))), frames_to_tensor(f)), "gradients into the world"),
+    "decodes the projector's input": (
+        lambda m, d, f: F.mse_loss(d(_frozen(m.encoder, frames_to_tensor(f))), frames_to_tensor(f)),
+        "projector's input"),
+    "target frames in [0, 255]": (
+        lambda m, d, f: F.mse_loss(d(_frozen(m.encode, frames_to_tensor(f))), _as_floats(f, 255)), "[0, 255]"),
+    "frames in [0, 255] everywhere": (
+        lambda m, d, f: F.mse_loss(d(_frozen(m.encode, _as_floats(f, 255))), _as_floats(f, 255)), "[0, 255]"),
+    "encoded in [0, 255], target in [0, 1]": (
+        lambda m, d, f: F.mse_loss(d(_frozen(m.encode, _as_floats(f, 255))), _as_floats(f)), "[0, 255]"),
+    "everything under no_grad": (
+        lambda m, d, f: _frozen(lambda x: F.mse_loss(d(m.encode(x)), x), frames_to_tensor(f)),
+        "no gradient"),
+    "sum of squared errors": (
+        lambda m, d, f: F.mse_loss(d(_frozen(m.encode, frames_to_tensor(f))), frames_to_tensor(f), reduction="sum"),
+        "summed"),
+    "absolute error": (
+        lambda m, d, f: (d(_frozen(m.encode, frames_to_tensor(f))) - frames_to_tensor(f)).abs().mean(), "absolute"),
+    "target in (B, H, W, 3) layout": (
+        lambda m, d, f: F.mse_loss(d(_frozen(m.encode, frames_to_tensor(f))), torch.from_numpy(f).float() / 255),
+        "layout"),
+    "the model in train mode": (_in_train_mode, "eval mode"),
+}
+
+
+@pytest.mark.parametrize("name", DECODER_CORRECT)
+def test_decoder_loss_accepts_correct_answers(name, capsys):
+    assert accepts(check_decoder_loss, DECODER_CORRECT[name]())
+    assert "PASS" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", DECODER_MUTANTS)
+def test_decoder_loss_rejects_mutant_with_its_hint(name, capsys):
+    mutant, hint = DECODER_MUTANTS[name]
+    assert not accepts(check_decoder_loss, mutant)
+    out = capsys.readouterr().out
+    assert "FAIL. Hint" in out and hint in out, out
+
+
+def test_decoder_loss_stub_and_strict(capsys):
+    def stub(model, decoder, frames):
+        raise NotImplementedError("decoder_loss")
+
+    assert not accepts(check_decoder_loss, stub)
+    assert "not implemented yet" in capsys.readouterr().out
+    with pytest.raises(AssertionError):
+        check_decoder_loss(DECODER_MUTANTS["gradients flow into the encoder"][0], strict=True)
+    assert check_decoder_loss(solution("decoder_loss"), strict=True)

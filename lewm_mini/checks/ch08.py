@@ -183,3 +183,140 @@ def check_straightness(fn: Callable, strict: bool | None = None) -> bool:
                               "all trajectories and steps of cos(v_t, v_{t+1}), with v_t = z[:, t+1] - z[:, t]")
 
     return run_check("Exercise 8.3 straightness", test, strict)
+
+
+# ----------------------------------------------------------------------------- Exercise 8.4
+
+
+def toy_decoder_problem(enc_width: int = 8, latent: int = 8, seed: int = 0):
+    """A small LeWM (16x16 frames) in eval mode, a ``Decoder`` for its latents, and 6 uint8 frames (6, 16, 16, 3)."""
+    from ..config import ModelConfig
+    from ..decoder import Decoder
+    from ..jepa import LeWM
+
+    m = ModelConfig(image_size=16, channels=(4, 8), enc_width=enc_width, latent=latent, proj_hidden=16, pred_width=16,
+                    pred_depth=1, pred_heads=2, pred_mlp=32)
+    torch.manual_seed(seed)
+    model, decoder = LeWM(m, num_proj=8).eval(), Decoder(latent, 16, (8, 4))
+    frames = np.random.default_rng(seed).integers(0, 256, (6, 16, 16, 3), dtype=np.uint8)
+    return model, decoder, frames
+
+
+_PROJECTOR_HINT = ("the decoder draws the latent z that LeWM plans with, model.encode's output: the encoder's "
+                   "features go through the projector first. You decoded the projector's input")
+_SCALE_HINT = ("the decoder draws frames in [0, 1] (it ends in a sigmoid) and the model was trained on frames in "
+               "[0, 1]; {what} [0, 255]. Convert the uint8 frames with frames_to_tensor, and use that one tensor "
+               "both as the model's input and as the target")
+
+
+def _near(got: float, want: torch.Tensor) -> bool:
+    return abs(got - float(want)) <= 1e-5 * max(1.0, abs(float(want)))
+
+
+def _recorded_inputs(fn: Callable, model, decoder, frames: np.ndarray):
+    """Call fn(model, decoder, frames) and record the input of the model's encoder and of the decoder."""
+    seen = {}
+
+    def record(key: str):
+        def hook(module, args) -> None:  # returns None: the input goes on unchanged
+            seen.setdefault(key, args[0].detach())
+        return hook
+
+    hooks = [m.register_forward_pre_hook(record(key)) for key, m in (("frames", model.encoder), ("latents", decoder))]
+    try:
+        return fn(model, decoder, frames.copy()), seen
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+def _wrong_inputs(seen: dict, model, frames: np.ndarray) -> str:
+    """A hint when the encoder or the decoder received the wrong thing, else an empty string."""
+    from ..data import frames_to_tensor
+
+    x = frames_to_tensor(frames)
+    if "frames" not in seen or "latents" not in seen:
+        return "encode the frames with the model (model.encode) and draw the latents with the decoder"
+    if seen["frames"].max() > 1.5:
+        return _SCALE_HINT.format(what="the frames you encoded are in")
+    with torch.no_grad():
+        z, features = model.encode(x), model.encoder(x)
+    got = seen["latents"]
+    if got.shape == z.shape and torch.allclose(got, z, atol=1e-5):
+        return ""
+    if got.shape == features.shape and torch.allclose(got, features, atol=1e-5):
+        return _PROJECTOR_HINT
+    return "decode model.encode's latents of the frames themselves, as frames_to_tensor makes them"
+
+
+def _diagnose_decoder_loss(got: float, model, decoder, frames: np.ndarray) -> str:
+    """The hint for a loss of the wrong value, once the encoder and the decoder got the right inputs."""
+    from ..data import frames_to_tensor
+
+    x = frames_to_tensor(frames)
+    with torch.no_grad():
+        drawn = decoder(model.encode(x))
+        if _near(got, F.mse_loss(drawn, x * 255)):
+            return _SCALE_HINT.format(what="your target frames are in")
+        if _near(got, F.mse_loss(drawn, x, reduction="sum")) or _near(got, (drawn - x).pow(2).sum((1, 2, 3)).mean()):
+            return "you summed the squared errors: average them over every pixel and channel, as F.mse_loss does"
+        if _near(got, (drawn - x).abs().mean()):
+            return "you averaged the absolute error: the decoder's loss is the mean *squared* error"
+    return ("the loss should be the mean squared error between the decoder's drawing of each frame's latent "
+            "(model.encode, frozen) and the frame itself, both in [0, 1]")
+
+
+def check_decoder_loss(fn: Callable, strict: bool | None = None) -> bool:
+    """fn(model, decoder, frames (B, H, W, 3) uint8) -> the scalar MSE loss of one decoder step, gradients
+    reaching the decoder only."""
+    from ..data import frames_to_tensor
+
+    def test() -> None:
+        for enc_width, latent in ((8, 8), (12, 8)):  # equal widths first: decoding the projector's input runs
+            model, decoder, frames = toy_decoder_problem(enc_width, latent)
+            before = {k: v.clone() for k, v in model.state_dict().items()}
+            try:
+                loss, seen = _recorded_inputs(fn, model, decoder, frames)
+            except RuntimeError as err:
+                with torch.no_grad():
+                    try:
+                        decoder(model.encoder(frames_to_tensor(frames)))
+                    except RuntimeError as wrong:
+                        if str(wrong) == str(err):
+                            raise CheckFailed(_PROJECTOR_HINT) from None
+                if "must match the size" in str(err):
+                    raise CheckFailed("the decoder draws frames of shape (B, 3, H, W); compare them with the "
+                                      "frames in that layout, as frames_to_tensor returns them, not (B, H, W, 3)"
+                                      ) from None
+                raise
+            if not isinstance(loss, torch.Tensor):
+                raise CheckFailed("decoder_loss must return a tensor (to call .backward() on), got "
+                                  f"{type(loss).__name__}")
+            require(loss.numel() == 1, f"return one number, the mean over the batch; got shape {tuple(loss.shape)}")
+            require(not model.training, "leave the model in eval mode: in train mode the projector's BatchNorm "
+                    "normalises with this batch's statistics, and the latents are not the ones the model plans with")
+            changed = [k for k, v in model.state_dict().items() if not torch.equal(v, before[k])]
+            if changed:
+                raise CheckFailed(f"the world model changed ({changed[0]}): the decoder's loss must only read it. Did "
+                                  "it run in train mode (BatchNorm then updates its running statistics)?")
+            hint = _wrong_inputs(seen, model, frames)  # a wrong input can change the loss too little to see
+            if hint:
+                raise CheckFailed(hint)
+            with torch.no_grad():
+                want, got = _answers.decoder_loss_reference(model, decoder, frames), float(loss.detach())
+            if not _near(got, want):
+                raise CheckFailed(f"expected {float(want):.5f}, got {got:.5f}: "
+                                  + _diagnose_decoder_loss(got, model, decoder, frames))
+            require(loss.requires_grad, "the loss carries no gradient, so the decoder cannot learn from it: keep only "
+                    "the encoding under torch.no_grad(), not the decoder's drawing")
+            model.zero_grad(set_to_none=True), decoder.zero_grad(set_to_none=True)
+            loss.backward()
+            leaked = [n for n, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0]
+            if leaked:
+                raise CheckFailed(f"the loss sends gradients into the world model ({leaked[0]} got one): training the "
+                                  "decoder would change the encoder. Compute the latents under torch.no_grad() (or "
+                                  ".detach() them)")
+            require(all(p.grad is not None for p in decoder.parameters()),
+                    "every decoder parameter should get a gradient")
+
+    return run_check("Exercise 8.4 decoder_loss", test, strict)

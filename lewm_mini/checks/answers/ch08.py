@@ -39,3 +39,13 @@ def auc_reference(scores: np.ndarray, labels: np.ndarray) -> float:
 def straightness_reference(z: torch.Tensor) -> float:
     v = z[:, 1:] - z[:, :-1]
     return float(F.cosine_similarity(v[:, :-1], v[:, 1:], dim=-1).mean())
+
+
+def decoder_loss_reference(model, decoder, frames: np.ndarray) -> torch.Tensor:
+    """uint8 frames (B, H, W, 3) -> MSE between decoder(frozen model.encode(frames)) and the frames, in [0, 1]."""
+    from ...data import frames_to_tensor
+
+    x = frames_to_tensor(frames)
+    with torch.no_grad():
+        z = model.encode(x)
+    return F.mse_loss(decoder(z), x)
