@@ -118,23 +118,13 @@ DECODER_SIZES = {"ci": DecoderConfig(frames=256, steps=20, batch=32, warmup=5),
                  "gpu": DecoderConfig(frames=50_000, steps=4000, batch=256)}
 
 
-def decoder_loss(model: nn.Module, decoder: Decoder, frames: np.ndarray) -> torch.Tensor:
-    """The loss of one decoder step on uint8 frames (B, H, W, 3): MSE between the decoder's drawing of
-    each frame's frozen latent and the frame, both in [0, 1]. No gradient reaches ``model``."""
-    dev = next(decoder.parameters()).device
-    x = frames_to_tensor(frames).to(dev)  # (B, 3, H, W) in [0, 1]
-    with torch.no_grad():
-        z = model.encode(x)  # (B, D): encoder and projector, as LeWM.encode composes them
-    return F.mse_loss(decoder(z), x)
-
-
 def train_decoder(model: nn.Module, frames: np.ndarray, settings: DecoderConfig,
                   progress: bool = True) -> tuple[Decoder, list[float]]:
     """Fit a ``Decoder`` to the frozen latents of uint8 frames (N, H, W, 3); returns it and the losses.
 
     The model is only read: it is put in eval mode (the projector's BatchNorm uses its running
     statistics and updates nothing) and every frame is encoded once, without gradients; the decoder
-    then trains on (latent, frame) pairs, ``decoder_loss`` with the latents computed ahead.
+    then trains on (latent, frame) pairs: the mean squared pixel error of its drawings (Exercise 8.4).
     """
     from .train import lr_lambda
 

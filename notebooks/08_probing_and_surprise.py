@@ -52,8 +52,9 @@
 #
 # **Time:** reading about 60 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 61 s on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 117 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
+# busy: load 2.4).
 
 # %%
 import subprocess, sys
@@ -724,7 +725,7 @@ expect(5, 150, 60, cfg.profile)
 decoder = cached_decoder(run, cfg)  # trains once (the first time on this machine), then loads
 n_encoder = sum(p.numel() for part in (model.encoder, model.projector) for p in part.parameters())
 print(f"{DECODER_SIZES[cfg.profile]}\ndecoder {sum(p.numel() for p in decoder.parameters()) / 1e6:.2f} M "
-      f"parameters; the encoder and projector it inverts: {n_encoder / 1e6:.2f} M")
+      f"parameters; the encoder and projector whose latents it draws: {n_encoder / 1e6:.2f} M")
 
 # %% [markdown]
 # ### 6.1 Held-out frames, drawn back
@@ -745,12 +746,12 @@ fig, axes = plt.subplots(2, 8, figsize=(11, 3.2))
 for j in range(8):
     for row, (frames, name) in enumerate(((test_set["now"], "held-out frame"), (drawn, "decoded"))):
         axes[row, j].imshow(frames[j])
-        axes[row, j].plot(*read_position(frames[j : j + 1])[0], "x", color="tab:blue", ms=6, mew=1.5)
+        axes[row, j].plot(*read_position(frames[j : j + 1])[0] + [0, 6], "^", color="tab:blue", ms=4)  # below the agent
         axes[row, j].set_xticks([]), axes[row, j].set_yticks([])
     axes[0, j].set_title(f"({test_set['pos'][j, 0]:.0f}, {test_set['pos'][j, 1]:.0f})", fontsize=8)
 axes[0, 0].set_ylabel("held-out frame", fontsize=8), axes[1, 0].set_ylabel("decoded", fontsize=8)
 plt.suptitle("frames of held-out episodes (top) and the decoder's drawing of their latents (bottom); "
-             "blue cross: where read_position finds the agent", fontsize=9)
+             "blue triangle: 6 px below where read_position finds the agent", fontsize=9)
 plt.tight_layout()
 plt.show()
 
@@ -817,7 +818,12 @@ from lewm_mini.world import BatchedTwoRoom
 
 HIST = cfg.plan.history or cfg.model.history  # latents of context in a rollout, as the planner uses
 
+# %% [markdown]
+# `HIST` is how many latents the predictor sees when it rolls out (the planner's setting; the cpu
+# profile uses 1: Two-Room has no inertia, so one frame is the whole state). One plan, imagined and
+# executed:
 
+# %%
 @torch.no_grad()
 def imagine_and_execute(start, goal, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Plan once towards ``goal``; the decoded imagined frames and the real frames, start + each block."""
@@ -834,7 +840,10 @@ def imagine_and_execute(start, goal, seed: int = 0) -> tuple[np.ndarray, np.ndar
             real.append(world.render()[0])
     return decode(decoder, torch.cat([z0, z])), np.stack(real)
 
+# %% [markdown]
+# Two plans: one to a goal in the same room, one through the door.
 
+# %%
 for start, goal, what in (((12.0, 50.0), (26.0, 36.0), "a goal in the same room"),
                           ((20.0, 30.0), (44.0, 14.0), "a goal in the other room, behind the wall")):
     imagined, real = imagine_and_execute(start, goal)
@@ -862,8 +871,10 @@ for start, goal, what in (((12.0, 50.0), (26.0, 36.0), "a goal in the same room"
 from lewm_mini.world import render
 
 z_im, true_im, _ = imagine_along_episodes(model, act_stats, held_out, SIZES["rollouts"], blocks=5, history=HIST,
-                                          seed=1)  # (n, 5, D) imagined latents, (n, 5, 2) true positions
-z_real = encode_frames(model, render(true_im.reshape(-1, 2), GEO)).reshape(z_im.shape)  # the real frames
+                                          seed=1)  # (n, 5, D) imagined latents, (n, 5, 2) true positions; the
+# third value (the episodes and moments drawn) is not needed here
+z_real = encode_frames(model, render(true_im.reshape(-1, 2), GEO)).reshape(z_im.shape)  # frames rendered at the
+# true positions: what the world really showed after each block
 
 
 def decoded_xy(z: torch.Tensor) -> np.ndarray:
@@ -893,10 +904,14 @@ plt.show()
 # The stored cpu-profile run printed, median over 1000 rollouts with one latent of context (as this
 # profile plans): the decoded imagined frames put the agent 0.19 px from the real one after one block,
 # growing steadily to 0.52 px after five; the nearest grid frame 0.45 to 0.66 px; the linear probe
-# about 1.8 px at every block; the decoder on the real frames 0.03 px. So the imagination drifts by
-# about a tenth of a pixel per block, small against the agent's blob (a Gaussian of 2 px standard
-# deviation) and the success radius (4.6 px). Read through the nearest grid frame, most of that drift
-# hides under the grid's own 0.4 px rounding; read through the decoder, it shows block by block. The
+# about 1.8 px at every block; the decoder on the real frames 0.03 px. So the first block already puts
+# the imagined agent 0.19 px off, far more than the decoder's own 0.03 px, and each further block adds
+# about a tenth of a pixel: small against the agent's blob (drawn with a 2 px standard deviation,
+# `Geometry.blob_sigma`) and the success radius (4.6 px, `Geometry.success_radius`, printed in
+# chapter 06). Read through the nearest grid frame, most of that drift hides under the grid's own
+# rounding (0.39 px on real frames, section 6.2): if the two errors add like independent ones,
+# sqrt(0.39^2 + 0.52^2) = 0.65 px, close to the 0.66 px printed at block 5. Read through the decoder,
+# the drift shows block by block. The
 # linear probe's error is mostly its own: on real frames it was 1.63 px (section 6.2).
 
 # %% [markdown]
@@ -945,8 +960,9 @@ plt.show()
 # %% [markdown]
 # The middle row is the picture to remember. LeWM's latent holds the agent and not the floor, so the
 # decoder draws a sharp agent in its place on the average floor, the same plain grey for every frame.
-# The autoencoder had to pay for every pixel: its latent went to the texture, which is most of what
-# there is to reconstruct, and kept the agent only roughly, a pale smudge or none. The stored cpu-profile
+# The autoencoder had to pay for every pixel. Our reading of the numbers below: its latent went to
+# the texture, which is most of what there is to reconstruct (chapter 02 measured the agent at a small
+# share of the pixel variance), and kept the agent only roughly, a pale smudge or none. The stored cpu-profile
 # run printed, on 1000 held-out distractor frames: drawn from LeWM's latent, floor texture R² -0.00
 # and the agent 0.1 px from its true position (median); drawn by the autoencoder, R² +0.90 and the agent
 # 4.7 px away.

@@ -11,7 +11,6 @@ from reference import ROOT, load_solution
 
 from lewm_mini.checks.ch08 import check_decoder_loss, check_detection_auc, check_straightness, check_surprise_score
 from lewm_mini.data import frames_to_tensor
-from lewm_mini.decoder import decoder_loss
 from lewm_mini.rollout import rollout
 from lewm_mini.surprise import roc_auc, surprise, velocity_cosines
 
@@ -227,7 +226,6 @@ def _in_train_mode(model, decoder, frames):
 
 DECODER_CORRECT = {
     "the reference solution": lambda: solution("decoder_loss"),
-    "lewm_mini.decoder.decoder_loss": lambda: decoder_loss,
     "detach instead of no_grad": lambda: lambda m, d, f: F.mse_loss(d(m.encode(frames_to_tensor(f)).detach()),
                                                                    frames_to_tensor(f)),
     "encoder and projector by hand, frames converted by hand": lambda: lambda m, d, f: (
