@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import sys
@@ -19,7 +20,8 @@ import torch
 
 from .config import PROFILES, PlanConfig, get_config, plain_cem, with_icem
 from .distributed import process_group, rank
-from .evaluate import PLANNERS, PROTOCOLS, Planner, evaluate, summary
+from .evaluate import PROTOCOLS, evaluate, summary
+from .planning import PLANNERS, planner_parts
 from .train import CHECKPOINT, load_model, train
 
 SOLVERS = ("icem", "plain")
@@ -119,8 +121,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             setattr(cfg.plan, key, getattr(args, key))
     if cfg.plan.samples < cfg.plan.elites:
         raise ValueError(f"argument --samples: must be at least the {cfg.plan.elites} elites CEM keeps")
+    with contextlib.redirect_stdout(sys.stderr):  # what is loaded or trained is said on stderr; stdout is the result
+        graph, head = planner_parts(model, cfg, args.planner, Path(args.checkpoint).parent, not args.json)
     result = honest(summary(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed,
-                                     progress=not args.json, planner=args.planner)), cfg.profile)
+                                     progress=not args.json, planner=args.planner, graph=graph, head=head)),
+                    cfg.profile)
     if args.json:
         print(json.dumps(result))
     else:
@@ -165,10 +170,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = with_solver(cfg, args.cem)
     print(f"checkpoint: {result.checkpoint} ({result.seconds:.0f} s of training this run)")
     results = []
-    graph = Planner(result.model, result.stats, cfg.plan, planner=args.planner, data=cfg.data).graph  # once
+    graph, head = planner_parts(result.model, cfg, args.planner, Path(result.checkpoint).parent)  # once
     for protocol in PROTOCOLS:
         r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed, planner=args.planner,
-                     graph=graph)
+                     graph=graph, head=head)
         fig = save_plan_figure(r, out / f"plan_{protocol}.png", cfg.data.size, random_traj=r["random_trajectories"])
         print(f"picture: {fig}")
         results.append(honest(summary(r), cfg.profile))
@@ -209,15 +214,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", type=at_least(1), help="CEM samples per iteration (default 300)")
     p.add_argument("--iterations", type=at_least(1), help="CEM iterations (default 30)")
     p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner,
-                   help="cem: flat CEM to the goal; graph: CEM to latent waypoints on a graph of training frames "
-                        "(default: %(default)s)")
+                   help="cem: flat CEM to the goal; graph: CEM to latent waypoints on a graph of training frames; "
+                        "distance: CEM scored by a learned distance in time (default: %(default)s)")
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
     p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser("run", help="collect data, train, evaluate both protocols, print a table, save pictures")
     p.add_argument("--profile", choices=(*PROFILES, "auto"), default="auto")
     p.add_argument("--out", type=writable_dir, help="default: runs/<profile>")
-    p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner, help="cem or graph (default: %(default)s)")
+    p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner, help="cem, graph or distance (default: %(default)s)")
     p.add_argument("--episodes", type=at_least(1), default=50)
     p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)

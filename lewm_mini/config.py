@@ -32,7 +32,7 @@ class DataConfig:
     size: int = 64  # image side in pixels
     episodes: int = 1000
     steps: int = 100  # actions per episode (frames = steps + 1)
-    policy: str = "heuristic"  # "heuristic" (door, then target) or "random"
+    policy: str = "heuristic"  # "heuristic" (door, then target), "heuristic-straight" (a quarter ignore the door) or "random"
     noise: float = 2.0  # std of the heuristic's Gaussian action noise (released: 2.0)
     seed: int = 0
     eval_seed: int = 10_000  # held-out evaluation episodes use a different seed
@@ -98,6 +98,8 @@ class PlanConfig:
     graph_horizon: int = 2  # graph: CEM horizon in blocks when aiming at a waypoint
     replan_every: int = 10  # graph: environment steps executed between replans
     graph_episodes: int = 250  # graph: training episodes whose frames become nodes (one per block)
+    distance_horizon: int = 2  # distance: CEM horizon in blocks, scored by the learned distance (lewm_mini.distance)
+    sum_cost: bool = False  # distance: score the mean distance over the imagined blocks, not only the last
 
 
 @dataclass

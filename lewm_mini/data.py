@@ -26,17 +26,23 @@ from .config import DataConfig, cache_dir, show_progress
 from .world import BatchedTwoRoom, Geometry, background, render, room_of, sample_free_positions
 
 CHUNK = 1000  # episodes collected at once
+STRAIGHT_FRACTION = 0.25  # policy "heuristic-straight": agents that head straight for the target, into the wall
 
 # ----------------------------------------------------------------------------- policies
 
 
 def heuristic_actions(pos: np.ndarray, target: np.ndarray, geo: Geometry, noise: float,
-                      rng: np.random.Generator) -> np.ndarray:
+                      rng: np.random.Generator, straight: np.ndarray | None = None) -> np.ndarray:
     """The noisy "door, then target" policy (N, 2): head for the door while the target is in the
-    other room, then for the target; unit direction plus N(0, noise^2) per component, clipped."""
+    other room, then for the target; unit direction plus N(0, noise^2) per component, clipped.
+
+    ``straight`` (N,) bool: those agents head straight for their target, ignoring the door, and so
+    press into the wall for as long as the target is behind it (policy "heuristic-straight")."""
     door = geo.door_center
     in_door_band = (np.abs(pos[:, 0] - door[0]) <= geo.speed) & (pos[:, 1] >= geo.door[0]) & (pos[:, 1] <= geo.door[1])
     other_room = room_of(pos, geo) != room_of(target, geo)
+    if straight is not None:
+        other_room &= ~straight
     waypoint = np.where((other_room & ~in_door_band)[:, None], door, target)
     d = waypoint - pos
     d = d / np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-6)
@@ -140,14 +146,16 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
     actions = np.empty((n, t_max, 2), np.float32)
     targets = np.empty((n, t_max, 2), np.float32)
     pos[:, 0] = world.pos
+    # "heuristic-straight": a quarter of the agents ignore the door (wall contact for the model to learn from)
+    straight = np.random.default_rng(np.append(seed, 1)).random(n) < STRAIGHT_FRACTION if cfg.policy == "heuristic-straight" else None
     for t in tqdm(range(t_max), desc=f"collect {n} {cfg.policy} episodes (env steps)", unit="step",
                   disable=not show_progress(progress)):
-        if cfg.policy == "heuristic":
-            a = heuristic_actions(world.pos, world.goal, world.geo, cfg.noise, rng)
+        if cfg.policy in ("heuristic", "heuristic-straight"):
+            a = heuristic_actions(world.pos, world.goal, world.geo, cfg.noise, rng, straight)
         elif cfg.policy == "random":
             a = random_actions(n, rng)
         else:
-            raise ValueError(f"unknown policy {cfg.policy!r}; use 'heuristic' or 'random'")
+            raise ValueError(f"unknown policy {cfg.policy!r}; use 'heuristic', 'heuristic-straight' or 'random'")
         targets[:, t] = world.goal
         actions[:, t] = a
         pos[:, t + 1] = world.step(a)

@@ -178,10 +178,10 @@ def load_trained(path: Path, settings: dict) -> dict | None:
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated file, wrong format, unsafe pickle, ...
-        raise ValueError(f"{path} is corrupt or not a lewm_mini decoder file ({type(err).__name__}); "
+        raise ValueError(f"{path} is corrupt or not a lewm_mini file of trained weights ({type(err).__name__}); "
                          "delete it and it is trained again") from err
     if not isinstance(saved, dict) or {"settings", "state"} - set(saved):
-        raise ValueError(f"{path} is not a lewm_mini decoder file; delete it and it is trained again")
+        raise ValueError(f"{path} is not a lewm_mini file of trained weights; delete it and it is trained again")
     if saved["settings"] != settings:
         raise ValueError(f"{path} was trained with other settings; delete it and it is trained again")
     return saved

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-import lewm_mini.evaluate as evaluate_module
+import lewm_mini.planning as planning_module
 from lewm_mini.cem import cem, coloured_noise, shift_plan
 from lewm_mini.config import PlanConfig, get_config
-from lewm_mini.evaluate import Planner
+from lewm_mini.planning import Planner
 from lewm_mini.jepa import LeWM
 from lewm_mini.data import ActionStats
 
@@ -137,13 +137,13 @@ def test_planner_warm_start_shifts_the_previous_plan_by_the_executed_blocks(monk
     stats = ActionStats(np.zeros(2, np.float32), np.ones(2, np.float32))
     planner = Planner(model, stats, plan)
     seen = []
-    real = evaluate_module.cem
+    real = planning_module.cem
 
     def spy(*args, **kwargs):
         seen.append(kwargs.get("init"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(evaluate_module, "cem", spy)
+    monkeypatch.setattr(planning_module, "cem", spy)
     frames = np.full((2, 64, 64, 3), 255, np.uint8)
     planner.solve(frames, frames)
     first = planner._previous.clone()
@@ -176,8 +176,8 @@ def test_a_warm_start_with_nothing_left_is_a_cold_start(monkeypatch):
     plan = dataclasses.replace(cfg.plan, planner="cem", cem_replan_every=cfg.plan.horizon * cfg.model.frameskip)
     planner = Planner(LeWM(cfg.model).eval(), ActionStats(np.zeros(2, np.float32), np.ones(2, np.float32)), plan)
     seen = []
-    real = evaluate_module.cem
-    monkeypatch.setattr(evaluate_module, "cem", lambda *a, **k: seen.append((k.get("init"), a[4].iterations))
+    real = planning_module.cem
+    monkeypatch.setattr(planning_module, "cem", lambda *a, **k: seen.append((k.get("init"), a[4].iterations))
                         or real(*a, **k))
     frames = np.full((1, 64, 64, 3), 255, np.uint8)
     planner.solve(frames, frames)
@@ -192,8 +192,8 @@ def test_time_warm_solves_times_a_warm_started_solve(monkeypatch):
     planner = Planner(LeWM(cfg.model).eval(), ActionStats(np.zeros(2, np.float32), np.ones(2, np.float32)),
                       dataclasses.replace(cfg.plan, planner="cem"))
     inits = []
-    real = evaluate_module.cem
-    monkeypatch.setattr(evaluate_module, "cem", lambda *a, **k: inits.append(k.get("init")) or real(*a, **k))
+    real = planning_module.cem
+    monkeypatch.setattr(planning_module, "cem", lambda *a, **k: inits.append(k.get("init")) or real(*a, **k))
     times = time_warm_solves(planner, make_tasks(cfg, "paper", 3, 0), 64, n=2)
     assert len(times) == 2 and all(t > 0 for t in times)
     assert [i is None for i in inits] == [True, False, True, False]  # cold, then the timed warm solve

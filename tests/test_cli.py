@@ -20,7 +20,7 @@ def test_train_then_evaluate_json(tmp_path):
     assert out["episodes"] == 3 and out["protocol"] == "cross-room"
     assert {"success_rate", "random_success_rate", "plan_seconds_median"} <= set(out)
     assert out["profile"] == "ci" and "expected to equal the random policy" in out["note"]
-    for planner in ("cem", "graph"):
+    for planner in ("cem", "graph", "distance"):
         r = run("evaluate", "--checkpoint", ckpt, "--episodes", "2", "--protocol", "paper", "--planner", planner, "--json")
         assert r.returncode == 0, r.stderr
         assert json.loads(r.stdout)["planner"] == planner
