@@ -1,4 +1,4 @@
-"""The decoder's figures (chapter 08, section 6), on a profile's cached model.
+"""The decoder's figures (chapter 09, section 6), on a profile's cached model.
 
     python benchmarks/decoder.py --profile cpu --fresh --out lewm_mini/results/decoder_cpu.json
 
@@ -13,7 +13,7 @@
     frozen latents, with the settings of LeWM's.
 
 ``--fresh`` deletes the cached decoders first, so that their training is timed on this machine (target
-for the cpu profile: at most 5 minutes on 2 cores); they stay in the cache for chapter 08.
+for the cpu profile: at most 5 minutes on 2 cores); they stay in the cache for chapter 09.
 """
 
 from __future__ import annotations

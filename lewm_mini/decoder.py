@@ -124,7 +124,7 @@ def train_decoder(model: nn.Module, frames: np.ndarray, settings: DecoderConfig,
 
     The model is only read: it is put in eval mode (the projector's BatchNorm uses its running
     statistics and updates nothing) and every frame is encoded once, without gradients; the decoder
-    then trains on (latent, frame) pairs: the mean squared pixel error of its drawings (Exercise 8.4).
+    then trains on (latent, frame) pairs: the mean squared pixel error of its drawings (Exercise 9.4).
     """
     from .train import lr_lambda
 

@@ -4,7 +4,7 @@ Start the agent a few pixels from the wall, beside its solid part (not the door)
 into it for a few action blocks. The real agent stops against the wall. The model's imagined last
 latent is read as the position of the nearest encoded frame on a 1 px grid (``costmap``): if that
 position lies in the other room, the model walked through the wall in imagination. A planner that
-trusts such rollouts pushes into the wall (issue 14; chapter 08).
+trusts such rollouts pushes into the wall (chapter 08).
 
 The same push in open space, far from any wall, is the control: there the reading is off by well
 under a pixel and never changes room.

@@ -231,7 +231,7 @@ def render(pos: np.ndarray, geo: Geometry, bg: np.ndarray | None = None,
     small window around each agent is blended; the rest is a copy of the background.
     ``bg`` may be one shared (H, W, 3) float image in [0, 1] or one per world (N, H, W, 3).
     ``color`` (RGB in [0, 1], shape (3,) or one per agent (N, 3)) paints the blob another colour;
-    None keeps the red of the training data (chapter 08 uses a blue agent as a visual-only change).
+    None keeps the red of the training data (chapter 09 uses a blue agent as a visual-only change).
     """
     pos = np.asarray(pos, dtype=np.float32).reshape(-1, 2)
     n, size = pos.shape[0], geo.size

@@ -318,7 +318,7 @@ print("best cost per iteration:", [round(float(h["costs"].min()), 2) for h in hi
 # %% [markdown]
 # To draw imagined futures on the map we need positions, and latents do not come with any. Two ways
 # to read a position off a latent:
-# - a **linear position probe** (`lewm_mini.probe`, chapter 08 studies probes): a least-squares map
+# - a **linear position probe** (`lewm_mini.probe`, chapter 09 studies probes): a least-squares map
 #   from latent to position, fit on half of the grid's frames;
 # - the position of the **nearest** encoded grid frame (we encoded every position in section 1).
 #

@@ -14,16 +14,16 @@
 # ---
 
 # %% [markdown]
-# # 08 · Probing and surprise (solutions)
+# # 09 · Probing and surprise (exercises)
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/solutions/08_probing_and_surprise_solutions.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/exercises/09_probing_and_surprise_exercises.ipynb)
 #
-# Four small functions from chapter 08 (`notebooks/08_probing_and_surprise.ipynb`): the surprise
+# Four small functions from chapter 09 (`notebooks/09_probing_and_surprise.ipynb`): the surprise
 # score, its detection AUC, the straightness of a latent trajectory, and the loss of a decoder that
 # draws latents as frames. Write each one where it says
 # `# YOUR CODE HERE`, then run the check cell below it: it prints PASS, or FAIL with a hint.
 #
-# **Prerequisites:** chapter 08 (and chapter 03 for the predictor's interface).
+# **Prerequisites:** chapter 09 (and chapter 03 for the predictor's interface).
 #
 # **Time:** about 40 min. Compute: CPU (2 cores, cpu profile) a few seconds; ci profile a few seconds.
 
@@ -47,13 +47,13 @@ import torch
 import torch.nn.functional as F
 
 from lewm_mini.checks.ch03 import toy_predictor
-from lewm_mini.checks.ch08 import (check_decoder_loss, check_detection_auc, check_straightness, check_surprise_score,
+from lewm_mini.checks.ch09 import (check_decoder_loss, check_detection_auc, check_straightness, check_surprise_score,
                                    toy_decoder_problem)
 from lewm_mini.data import frames_to_tensor
 from lewm_mini.world import Geometry, render, sample_free_positions
 
 # %% [markdown]
-# ## Exercise 8.1 · The surprise score, from what it measures
+# ## Exercise 9.1 · The surprise score, from what it measures
 #
 # The chapter's "looking time" is the model's **surprise** at a step: how far the frame it then sees is
 # from what it expected to see. Turn that sentence into code.
@@ -79,15 +79,8 @@ from lewm_mini.world import Geometry, render, sample_free_positions
 # %%
 def surprise_score(predictor, z: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
     """Per-step surprise: (N, L+1, D) latents, (N, L, A) action blocks -> (N, L)."""
-    ### BEGIN SOLUTION
-    # Step t is a window of length 1: (frame t, block t). All N x L windows go through in one batch;
-    # a loop over t, predictor(z[:, t:t+1], blocks[:, t:t+1])[:, -1], gives the same numbers.
-    n, length, d = z.shape[0], blocks.shape[1], z.shape[2]
-    seen_now = z[:, :-1].reshape(n * length, 1, d)
-    expected = predictor(seen_now, blocks.reshape(n * length, 1, -1))[:, -1].reshape(n, length, d)
-    seen_next = z[:, 1:]
-    return (expected - seen_next).pow(2).mean(-1)  # the squared error, averaged over D like the loss
-    ### END SOLUTION
+    # YOUR CODE HERE
+    raise NotImplementedError("surprise_score")
 
 
 # %%
@@ -117,7 +110,7 @@ except Exception as err:  # a wrong answer that crashes: the check above says wh
     print(f"(your function raised {type(err).__name__}: {err}; see the check above)")
 
 # %% [markdown]
-# ## Exercise 8.2 · Detection AUC from scores and labels
+# ## Exercise 9.2 · Detection AUC from scores and labels
 #
 # A detector flags a step when its surprise is above a threshold. Sweeping the threshold traces the
 # ROC curve; its area (AUC) is the probability that a randomly chosen event step scores higher than a
@@ -130,13 +123,8 @@ except Exception as err:  # a wrong answer that crashes: the check above says wh
 # %%
 def detection_auc(scores: np.ndarray, labels: np.ndarray) -> float:
     """Area under the ROC curve of "score > threshold" for labels 1 (event) versus 0 (normal)."""
-    ### BEGIN SOLUTION
-    scores, labels = np.asarray(scores, float), np.asarray(labels).astype(bool)
-    pos, neg = scores[labels], scores[~labels]
-    higher = (pos[:, None] > neg[None, :]).sum()
-    ties = (pos[:, None] == neg[None, :]).sum()
-    return float((higher + 0.5 * ties) / (len(pos) * len(neg)))
-    ### END SOLUTION
+    # YOUR CODE HERE
+    raise NotImplementedError("detection_auc")
 
 
 # %%
@@ -162,7 +150,7 @@ except Exception as err:  # a wrong answer that crashes: the check above says wh
     print(f"(your function raised {type(err).__name__}: {err}; see the check above)")
 
 # %% [markdown]
-# ## Exercise 8.3 · How straight is a trajectory?
+# ## Exercise 9.3 · How straight is a trajectory?
 #
 # Temporal straightening: the velocity of a latent trajectory is $v_t = z_{t+1} - z_t$; the path is
 # straight where consecutive velocities point the same way. Return the mean, over all trajectories
@@ -172,10 +160,8 @@ except Exception as err:  # a wrong answer that crashes: the check above says wh
 # %%
 def straightness(z: torch.Tensor) -> float:
     """Mean cosine similarity of consecutive velocities of trajectories z (N, T, D)."""
-    ### BEGIN SOLUTION
-    v = z[:, 1:] - z[:, :-1]
-    return float(F.cosine_similarity(v[:, :-1], v[:, 1:], dim=-1).mean())
-    ### END SOLUTION
+    # YOUR CODE HERE
+    raise NotImplementedError("straightness")
 
 
 # %%
@@ -202,7 +188,7 @@ except Exception as err:  # a wrong answer that crashes: the check above says wh
     print(f"(your function raised {type(err).__name__}: {err}; see the check above)")
 
 # %% [markdown]
-# ## Exercise 8.4 · The decoder's loss
+# ## Exercise 9.4 · The decoder's loss
 #
 # Section 6 of the chapter draws latents as frames with a decoder trained *after* the world model, on
 # its frozen latents. Write the loss of one decoder training step. You get the trained world model
@@ -220,12 +206,8 @@ except Exception as err:  # a wrong answer that crashes: the check above says wh
 # %%
 def decoder_loss(model, decoder, frames: np.ndarray) -> torch.Tensor:
     """uint8 frames (B, H, W, 3) -> the scalar MSE of the decoder's drawing of their frozen latents."""
-    ### BEGIN SOLUTION
-    x = frames_to_tensor(frames)  # (B, 3, H, W) in [0, 1]: the model's input and the target alike
-    with torch.no_grad():  # the world model is only read
-        z = model.encode(x)  # encoder, then projector: the latent LeWM plans with
-    return F.mse_loss(decoder(z), x)
-    ### END SOLUTION
+    # YOUR CODE HERE
+    raise NotImplementedError("decoder_loss")
 
 
 # %%

@@ -1,4 +1,4 @@
-"""Chapter 08 checkers accept the reference solutions and reject plausible wrong answers."""
+"""Chapter 09 checkers accept the reference solutions and reject plausible wrong answers."""
 
 from __future__ import annotations
 
@@ -9,21 +9,21 @@ import torch.nn.functional as F
 
 from reference import ROOT, load_solution
 
-from lewm_mini.checks.ch08 import check_decoder_loss, check_detection_auc, check_straightness, check_surprise_score
+from lewm_mini.checks.ch09 import check_decoder_loss, check_detection_auc, check_straightness, check_surprise_score
 from lewm_mini.data import frames_to_tensor
 from lewm_mini.rollout import rollout
 from lewm_mini.surprise import roc_auc, surprise, velocity_cosines
 
 
 def solution(name: str):
-    return load_solution(name, "08_probing_and_surprise")
+    return load_solution(name, "09_probing_and_surprise")
 
 
 def accepts(check, fn) -> bool:
     return check(fn, strict=False)
 
 
-# ----------------------------------------------------------------------------- 8.1
+# ----------------------------------------------------------------------------- 9.1
 
 
 def _one_step(p, z, b):
@@ -111,9 +111,9 @@ def test_surprise_hints_do_not_hand_out_the_call(capsys):
 
 
 def test_surprise_statement_asks_for_the_idea():
-    text = (ROOT / "solutions" / "08_probing_and_surprise_solutions.py").read_text()
-    statement = text[text.index("## Exercise 8.1"):text.index("def surprise_score")]
-    assert "z[:, t:t+1]" not in statement and "$$" not in statement, "8.1 must not give the call or the formula"
+    text = (ROOT / "solutions" / "09_probing_and_surprise_solutions.py").read_text()
+    statement = text[text.index("## Exercise 9.1"):text.index("def surprise_score")]
+    assert "z[:, t:t+1]" not in statement and "$$" not in statement, "9.1 must not give the call or the formula"
 
 
 def test_surprise_stub_and_strict(capsys):
@@ -129,7 +129,7 @@ def test_surprise_stub_and_strict(capsys):
     assert check_surprise_score(solution("surprise_score"), strict=True)
 
 
-# ----------------------------------------------------------------------------- 8.2
+# ----------------------------------------------------------------------------- 9.2
 
 
 def _auc(scores, labels, swap=False, tie=0.5):
@@ -172,7 +172,7 @@ def test_auc_ties_hint(name, capsys):
     assert "one half" in out and "(with ties)" not in out
 
 
-# ----------------------------------------------------------------------------- 8.3
+# ----------------------------------------------------------------------------- 9.3
 
 
 def _v(z):
@@ -207,7 +207,7 @@ def test_straightness_default_dim_hint(capsys):
     assert "dim=-1" in capsys.readouterr().out
 
 
-# ----------------------------------------------------------------------------- 8.4
+# ----------------------------------------------------------------------------- 9.4
 
 
 def _as_floats(frames, scale=1.0):

@@ -17,11 +17,11 @@
 # ---
 
 # %% [markdown]
-# # 09 · The capstone: the whole pipeline on one GPU (and on several)
+# # 10 · The capstone: the whole pipeline on one GPU (and on several)
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/09_capstone_one_gpu.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/10_capstone_one_gpu.ipynb)
 #
-# Chapters 01 to 08 built LeWorldModel piece by piece. This chapter runs all of it, with the package, at
+# Chapters 01 to 09 built LeWorldModel piece by piece. This chapter runs all of it, with the package, at
 # the largest size your hardware allows: on a GPU the **gpu profile** (a ViT-Tiny encoder and a 6-layer
 # predictor, about 14 M parameters, 10,000 episodes, 20,000 steps); on a CPU the cpu profile, and it
 # says so. Then it plans on both protocols with both planners and puts each result beside the published

@@ -14,9 +14,9 @@
 # ---
 
 # %% [markdown]
-# # 08 · Looking inside: probes, surprise and straight paths
+# # 09 · Looking inside: probes, surprise and straight paths
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/08_probing_and_surprise.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/09_probing_and_surprise.ipynb)
 #
 # LeWM was never told where the agent is, how fast it moves, or that walls stop it. It was only asked
 # to predict its own next latent. This chapter opens the trained model and asks what it learned
@@ -415,8 +415,8 @@ plt.show()
 # somewhere else in the room, the "wall" agent is on the other side of the wall, and the "colour" agent
 # is where the normal one is, but blue.
 #
-# Surprise per step for every version (`lewm_mini.surprise.surprise`; **Exercise 8.1** in
-# `exercises/08_probing_and_surprise_exercises.ipynb` writes it), and a
+# Surprise per step for every version (`lewm_mini.surprise.surprise`; **Exercise 9.1** in
+# `exercises/09_probing_and_surprise_exercises.ipynb` writes it), and a
 # pixel baseline beside it: the error of a "pixel-copy" predictor that predicts the next frame equals
 # the current one, i.e. the mean squared **frame difference** $\overline{(o_{t+1} - o_t)^2}$. It needs no
 # training and no actions; it flags any change of the image.
@@ -491,7 +491,7 @@ for kind in KINDS:
 # bumping, pushing, walking back): an alarm is only useful if ordinary life does not set it off.
 # Sweeping the threshold gives the ROC curve (true-positive rate against false-positive rate); the area
 # under it (AUC) is the probability that an event step scores higher than a normal step: 1 is perfect,
-# 0.5 is chance. **Exercise 8.2** computes it from that definition.
+# 0.5 is chance. **Exercise 9.2** computes it from that definition.
 #
 # The printed table ends with a variant for the pixels: the same AUC with other negatives, only the
 # normal twins' step 0 (the moment the normal agent pushes against the wall). Check-your-understanding
@@ -578,7 +578,7 @@ for kind in KINDS:
 # consecutive latent velocities**, $\cos(z_{t+1} - z_t,\; z_{t+2} - z_{t+1})$: 1 on a straight line,
 # about 0 for random turns, negative when the path zigzags (its Eq. 9, in Appendix H). Its Fig. 17
 # plots the value rising during training on PushT, above PLDM's (about 0.6 against about 0.4, read off
-# the plot). **Exercise 8.3** writes the measure; here we use `lewm_mini.surprise.velocity_cosines`.
+# the plot). **Exercise 9.3** writes the measure; here we use `lewm_mini.surprise.velocity_cosines`.
 #
 # The value of a latent path cannot be judged alone: it depends on how straight the agent's own motion
 # is. So we measure four "trajectories" of the same frames: the agent's true positions (the state),
@@ -707,7 +707,7 @@ plt.show()
 # model; ours is a small CNN):
 #
 # - the world model is frozen: eval mode (the projector's BatchNorm uses its running statistics) and no
-#   gradient, so the decoder cannot change what a latent holds, only show it (**Exercise 8.4** writes
+#   gradient, so the decoder cannot change what a latent holds, only show it (**Exercise 9.4** writes
 #   this loss);
 # - `lewm_mini.decoder.Decoder` is the CNN encoder run backwards: a linear map from $z$ to a 4x4 grid of
 #   64 channels, four transposed convolutions that each double the size, a sigmoid for pixels in [0, 1].

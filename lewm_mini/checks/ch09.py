@@ -1,4 +1,4 @@
-"""Checkers for chapter 08 (probing, surprise and temporal straightening)."""
+"""Checkers for chapter 09 (probing, surprise and temporal straightening)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from . import CheckFailed, as_tensor, require, run_check
-from .answers import ch08 as _answers  # reference answers, kept out of this module
+from .answers import ch09 as _answers  # reference answers, kept out of this module
 from .ch03 import toy_predictor
 
 
@@ -22,7 +22,7 @@ def _scalar(x, name: str) -> float:
     raise CheckFailed(f"{name} must return a float, got {type(x).__name__}")
 
 
-# ----------------------------------------------------------------------------- Exercise 8.1
+# ----------------------------------------------------------------------------- Exercise 9.1
 
 
 def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -99,10 +99,10 @@ def check_surprise_score(fn: Callable, strict: bool | None = None) -> bool:
                 if not _close(got, want):
                     raise CheckFailed(_diagnose_surprise(got, pred, z, blocks, cfg.history))
 
-    return run_check("Exercise 8.1 surprise_score", test, strict)
+    return run_check("Exercise 9.1 surprise_score", test, strict)
 
 
-# ----------------------------------------------------------------------------- Exercise 8.2
+# ----------------------------------------------------------------------------- Exercise 9.2
 
 
 def check_detection_auc(fn: Callable, strict: bool | None = None) -> bool:
@@ -138,10 +138,10 @@ def check_detection_auc(fn: Callable, strict: bool | None = None) -> bool:
                               "Compare every event with every normal step: AUC = (number of pairs where the event "
                               "scores higher + half the ties) / (number of events x number of normal steps)")
 
-    return run_check("Exercise 8.2 detection_auc", test, strict)
+    return run_check("Exercise 9.2 detection_auc", test, strict)
 
 
-# ----------------------------------------------------------------------------- Exercise 8.3
+# ----------------------------------------------------------------------------- Exercise 9.3
 
 
 def check_straightness(fn: Callable, strict: bool | None = None) -> bool:
@@ -182,10 +182,10 @@ def check_straightness(fn: Callable, strict: bool | None = None) -> bool:
             raise CheckFailed(f"on {what} (shape {tuple(z.shape)}) expected {want:.4f}, got {got:.4f}: the mean over "
                               "all trajectories and steps of cos(v_t, v_{t+1}), with v_t = z[:, t+1] - z[:, t]")
 
-    return run_check("Exercise 8.3 straightness", test, strict)
+    return run_check("Exercise 9.3 straightness", test, strict)
 
 
-# ----------------------------------------------------------------------------- Exercise 8.4
+# ----------------------------------------------------------------------------- Exercise 9.4
 
 
 def toy_decoder_problem(enc_width: int = 8, latent: int = 8, seed: int = 0):
@@ -319,4 +319,4 @@ def check_decoder_loss(fn: Callable, strict: bool | None = None) -> bool:
             require(all(p.grad is not None for p in decoder.parameters()),
                     "every decoder parameter should get a gradient")
 
-    return run_check("Exercise 8.4 decoder_loss", test, strict)
+    return run_check("Exercise 9.4 decoder_loss", test, strict)

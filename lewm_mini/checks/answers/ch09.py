@@ -1,4 +1,4 @@
-"""Reference answers for the checkers of chapter 08 (``lewm_mini.checks.ch08``)."""
+"""Reference answers for the checkers of chapter 09 (``lewm_mini.checks.ch09``)."""
 
 from __future__ import annotations
 
