@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .planning import latent_cost
 from .world import Geometry, in_wall, render, room_of
 
 
@@ -59,7 +60,7 @@ def cost_map(model: torch.nn.Module, goal_pos, size: int = 64, step: float = 1.0
     """
     pos, z = grid if grid is not None else grid_latents(model, size, step)
     zg = encode_positions(model, np.asarray(goal_pos, np.float32).reshape(1, 2), size)
-    return pos, ((z - zg) ** 2).sum(-1).numpy()
+    return pos, latent_cost(z, zg).numpy()
 
 
 def grid_image(pos: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, tuple[float, float, float, float]]:

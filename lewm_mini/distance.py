@@ -44,10 +44,6 @@ class DistanceConfig:
     noise: float = 0.1  # latent noise during training, in units of the graph's median one-block step
     seed: int = 0
 
-    def key(self) -> str:
-        blob = repr(sorted(dataclasses.asdict(self).items())).encode()
-        return hashlib.sha1(blob).hexdigest()[:8]
-
 
 # Per profile: ci proves the code runs in seconds; cpu and gpu as measured on the cpu profile's graph.
 DISTANCE_SIZES = {"ci": DistanceConfig(width=32, out=8, sources=50, steps=60, batch=128),
@@ -59,6 +55,7 @@ class DistanceHead(nn.Module):
 
     def __init__(self, latent: int, width: int = 256, out: int = 32):
         super().__init__()
+        self.train_seconds = float("nan")  # how long training took (cached_distance records it)
         self.embed = nn.Sequential(nn.Linear(latent, width), nn.GELU(), nn.Linear(width, width), nn.GELU(),
                                    nn.Linear(width, out))
 
@@ -131,17 +128,17 @@ def model_fingerprint(model: nn.Module) -> str:
 def cached_distance(model: nn.Module, folder: str | Path, graph: LatentGraph, cfg: DistanceConfig | None = None,
                     progress: bool = True) -> DistanceHead:
     """The distance head of a trained model and its graph: loaded from ``folder`` (the run's folder, beside
-    the checkpoint), or trained and saved there as ``distance-<cfg.key()>.pt``. A head trained on another
-    model's weights or another graph is trained again (the file records both).
+    the checkpoint), or trained and saved there as ``distance-<hash>.pt``, the hash of its settings, the
+    model's weights and the graph's size: another model or graph gets its own head, trained when first asked for.
 
     The graph must be built from training episodes only (``build_graph(model, episodes, ...)``).
     """
     from .decoder import load_trained, save_trained
 
     cfg = cfg or DistanceConfig()
-    path = Path(folder) / f"distance-{cfg.key()}.pt"
     settings = dataclasses.asdict(cfg) | {"model": model_fingerprint(model), "nodes": len(graph.z),
                                           "edges": int(graph.adj.nnz)}
+    path = Path(folder) / f"distance-{hashlib.sha1(repr(sorted(settings.items())).encode()).hexdigest()[:10]}.pt"
     head = DistanceHead(graph.z.shape[1], cfg.width, cfg.out)
     try:
         saved = load_trained(path, settings)
@@ -150,6 +147,7 @@ def cached_distance(model: nn.Module, folder: str | Path, graph: LatentGraph, cf
         saved = None
     if saved is not None:
         head.load_state_dict(saved["state"]["head"])
+        head.train_seconds = saved["seconds"]
         print(f"distance head: in the cache ({path.name}, trained in {saved['seconds']:.0f} s): loading it")
         return head.eval()
     print(f"distance head: not in the cache: training it on the graph's shortest paths ({cfg.steps} steps)")
@@ -157,5 +155,6 @@ def cached_distance(model: nn.Module, folder: str | Path, graph: LatentGraph, cf
     head, losses = train_distance(graph, cfg, progress)
     seconds = time.perf_counter() - t0
     save_trained(path, settings, {"head": head}, losses=losses, seconds=seconds)
+    head.train_seconds = seconds
     print(f"distance head: trained in {seconds:.0f} s (final loss {np.mean(losses[-50:]):.3f}), saved as {path.name}")
     return head

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .cem import cem, shift_plan
-from .config import Config, DataConfig, PlanConfig
+from .config import DataConfig, PlanConfig
 from .data import ActionStats, frames_to_tensor
 from .jepa import LeWM
 from .world import Geometry, render, room_of
@@ -67,8 +67,6 @@ class Planner:
         self.hi = torch.as_tensor(np.tile(hi, self.fs), device=self.device)
         self.graph, self._trees = graph, (None, None)
         self.head = head
-        if self.planner == "distance" and head is None:
-            raise ValueError("planner='distance' needs a distance head (head=cached_distance(...))")
         self.evaluations = 0  # candidate plans rolled out by the model, summed over problems
         self.solves = 0  # CEM solves, one per problem per replan
         self._previous: torch.Tensor | None = None  # the last plans (P, H, A), for warm starts
@@ -80,6 +78,13 @@ class Planner:
                 raise ValueError("planner='graph' needs the training data config (data=cfg.data) or a graph")
             episodes = load_or_collect(data, "train", progress=False)
             self.graph = build_graph(model, episodes, self.fs, n_episodes=plan.graph_episodes, seed=seed)
+        if self.planner == "distance" and head is None:
+            if data is None:
+                raise ValueError("planner='distance' needs a distance head (head=cached_distance(...)) or the "
+                                 "training data config (data=cfg.data) to train one")
+            from .config import cache_dir
+
+            _, self.head = planner_parts(model, data, plan, "distance", cache_dir() / "distance")
 
     @property
     def steps_per_solve(self) -> int:
@@ -183,12 +188,12 @@ class Planner:
         return self.plan_latents(z0, target, self.horizon)
 
 
-def planner_parts(model: LeWM, cfg: Config, planner: str, folder, progress: bool = True):
+def planner_parts(model: LeWM, data: DataConfig, plan: PlanConfig, planner: str, folder, progress: bool = True):
     """What ``planner`` needs built outside the ``Planner``: (graph, head), each None when it needs none.
 
-    "graph": a ``LatentGraph`` over ``cfg.plan.graph_episodes`` cached training episodes. "distance": the
-    distance head of the profile's size trained on that graph, cached in ``folder`` (the run's folder;
-    ``cached_distance``).
+    "graph": a ``LatentGraph`` over ``plan.graph_episodes`` cached training episodes. "distance": the
+    distance head trained on that graph (``DISTANCE_SIZES`` by the data's size: ci's few episodes get the
+    ci head), cached in ``folder`` (the run's folder, or the cache; ``cached_distance``).
     """
     if planner not in ("graph", "distance"):
         return None, None
@@ -196,11 +201,12 @@ def planner_parts(model: LeWM, cfg: Config, planner: str, folder, progress: bool
     from .distance import DISTANCE_SIZES, cached_distance
     from .graph import build_graph
 
-    episodes = load_or_collect(cfg.data, "train", progress=False)
-    graph = build_graph(model, episodes, model.cfg.frameskip, n_episodes=cfg.plan.graph_episodes, seed=0)
+    episodes = load_or_collect(data, "train", progress=False)
+    graph = build_graph(model, episodes, model.cfg.frameskip, n_episodes=plan.graph_episodes, seed=0)
     if planner == "graph":
         return graph, None
-    return None, cached_distance(model, folder, graph, DISTANCE_SIZES[cfg.profile], progress=progress)
+    sizes = DISTANCE_SIZES["ci" if data.episodes < 100 else "cpu"]
+    return None, cached_distance(model, folder, graph, sizes, progress=progress)
 
 
 def agent_position(frames: np.ndarray) -> np.ndarray:

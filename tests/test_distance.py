@@ -73,7 +73,8 @@ def test_head_is_cached_beside_the_run_and_retrained_when_the_model_changes(ci_r
     cfg, run, graph = ci_run
     model = run.model
     a = cached_distance(model, tmp_path, graph, DISTANCE_SIZES["ci"], progress=False)
-    assert "training it" in capsys.readouterr().out and len(list(tmp_path.glob("distance-*.pt"))) == 1
+    assert "training it" in capsys.readouterr().out
+    (path,) = tmp_path.glob("distance-*.pt")
     b = cached_distance(model, tmp_path, graph, DISTANCE_SIZES["ci"], progress=False)
     assert "loading it" in capsys.readouterr().out
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
@@ -82,8 +83,10 @@ def test_head_is_cached_beside_the_run_and_retrained_when_the_model_changes(ci_r
     with torch.no_grad():
         next(other.parameters()).add_(0.01)
     cached_distance(other, tmp_path, graph, DISTANCE_SIZES["ci"], progress=False)
-    assert "training it" in capsys.readouterr().out  # another model: the head is trained again
-    path = next(tmp_path.glob("distance-*.pt"))
+    assert "training it" in capsys.readouterr().out  # another model: its own head, trained
+    assert len(list(tmp_path.glob("distance-*.pt"))) == 2
+    cached_distance(model, tmp_path, graph, DISTANCE_SIZES["ci"], progress=False)
+    assert "loading it" in capsys.readouterr().out  # the first model's head is still there
     path.write_bytes(b"not a checkpoint")
     cached_distance(model, tmp_path, graph, DISTANCE_SIZES["ci"], progress=False)
     out = capsys.readouterr().out
@@ -93,8 +96,8 @@ def test_head_is_cached_beside_the_run_and_retrained_when_the_model_changes(ci_r
 def test_distance_planner_plans_with_the_head(ci_run, tmp_path):
     cfg, run, graph = ci_run
     with pytest.raises(ValueError, match="distance head"):
-        Planner(run.model, run.stats, cfg.plan, planner="distance")
-    _, head = planner_parts(run.model, cfg, "distance", tmp_path, progress=False)
+        Planner(run.model, run.stats, cfg.plan, planner="distance")  # neither a head nor data to train one
+    _, head = planner_parts(run.model, cfg.data, cfg.plan, "distance", tmp_path, progress=False)
     planner = Planner(run.model, run.stats, cfg.plan, planner="distance", head=head)
     assert planner.horizon == cfg.plan.distance_horizon
     assert planner.steps_per_solve == min(cfg.plan.replan_every, cfg.plan.distance_horizon * cfg.model.frameskip)
@@ -104,6 +107,8 @@ def test_distance_planner_plans_with_the_head(ci_run, tmp_path):
     result = evaluate(run.model, run.stats, cfg, "cross-room", episodes=3, seed=0, progress=False, timed_solves=1,
                       planner="distance", head=head)
     assert result["planner"] == "distance" and result["trajectories"].shape == (3, 101, 2)
+    own = Planner(run.model, run.stats, cfg.plan, planner="distance", data=cfg.data)  # trains (or loads) its own head
+    assert isinstance(own.head, DistanceHead)
 
 
 def test_the_score_is_the_head_distance_of_the_last_or_every_imagined_block():
@@ -128,6 +133,7 @@ def test_wall_test_starts_beside_the_solid_wall_and_the_real_push_stops_at_it(ci
     start = wall_starts(50, geo, np.random.default_rng(0))
     left, right, open_ = start[:50], start[50:100], start[100:]
     assert np.all(left[:, 0] < geo.wall[0]) and np.all(right[:, 0] > geo.wall[1])
+    assert np.all(open_[:, 0] < geo.wall[0] - 5) and np.all(open_[:, 0] > geo.lo + 5)  # open floor: far from walls
     solid = lambda p: (p[:, 1] > geo.door[1]) | (p[:, 1] < geo.door[0])  # noqa: E731
     assert solid(left).all() and solid(right).all() and not in_wall(start, geo).any()
     r = wall_test(run.model, run.stats, n=20, blocks=3, history=1)
