@@ -214,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", type=at_least(1), help="CEM samples per iteration (default 300)")
     p.add_argument("--iterations", type=at_least(1), help="CEM iterations (default 30)")
     p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner,
-                   help="cem: flat CEM to the goal; graph: CEM to latent waypoints on a graph of training frames; "
-                        "distance: CEM scored by a learned distance in time (default: %(default)s)")
+                   help="distance: CEM scored by a learned distance in time; graph: CEM to latent waypoints on a graph of "
+                        "training frames; cem: flat CEM to the goal image (default: %(default)s)")
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
     p.add_argument("--device", type=device)
     p.set_defaults(fn=cmd_evaluate)

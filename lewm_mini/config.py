@@ -93,7 +93,10 @@ class PlanConfig:
     warm_iterations: int = 0  # iterations of a warm-started solve (0: the same as a cold one)
     cem_replan_every: int = 0  # flat CEM: environment steps executed between replans (0: the whole plan)
     history: int | None = None  # latents of context in rollouts (None: the model's history)
-    planner: str = "graph"  # "cem": flat CEM to the goal; "graph": CEM to latent waypoints (lewm_mini.graph)
+    # "distance": CEM scored by a learned distance in time (lewm_mini.distance; best on 200 held-out tasks of each
+    # protocol, README "Planning by distance in time"); "graph": CEM to latent waypoints (lewm_mini.graph);
+    # "cem": flat CEM to the goal image (LeWM's)
+    planner: str = "distance"
     reach: float = 2.0  # graph: waypoint distance down the shortest path, in action blocks
     graph_horizon: int = 2  # graph: CEM horizon in blocks when aiming at a waypoint
     replan_every: int = 10  # graph: environment steps executed between replans

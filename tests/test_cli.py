@@ -49,7 +49,7 @@ def test_missing_checkpoint_is_a_clear_error(tmp_path):
 def test_run_main_job_ci(tmp_path):
     r = run("run", "--profile", "ci", "--out", str(tmp_path), "--episodes", "3")
     assert r.returncode == 0, r.stderr
-    assert "| paper |" in r.stdout and "| cross-room |" in r.stdout and "| graph |" in r.stdout
+    assert "| paper |" in r.stdout and "| cross-room |" in r.stdout and "| distance |" in r.stdout
     assert "expected to equal the random policy" in r.stdout
     assert (tmp_path / "plan_paper.png").stat().st_size > 1000
     assert len(json.loads((tmp_path / "results.json").read_text())) == 2
