@@ -41,6 +41,7 @@ class DistanceConfig:
     steps: int = 2000
     batch: int = 1024
     lr: float = 2e-3
+    near: float = 6.0  # half of each batch: pairs at most this many blocks apart
     noise: float = 0.1  # latent noise during training, in units of the graph's median one-block step
     seed: int = 0
 
@@ -80,7 +81,7 @@ def train_distance(graph: LatentGraph, cfg: DistanceConfig | None = None, progre
                    ) -> tuple[DistanceHead, list[float]]:
     """Fit a ``DistanceHead`` to the graph's shortest-path distances between node latents.
 
-    Half of each batch is uniform (source, node) pairs, half pairs at most 6 blocks apart, where the
+    Half of each batch is uniform (source, node) pairs, half pairs at most ``cfg.near`` blocks apart, where the
     planner needs the most precision. The loss is the squared error divided by (1 + d): an error of
     one block matters more near the goal than across the arena. Returns (head in eval mode, losses).
     """
@@ -90,7 +91,7 @@ def train_distance(graph: LatentGraph, cfg: DistanceConfig | None = None, progre
     dist, src = graph_targets(graph, cfg.sources, cfg.seed)
     dist = torch.from_numpy(dist)
     ok = torch.isfinite(dist)
-    near = torch.nonzero(ok & (dist <= 6))  # (K, 2) (source row, node)
+    near = torch.nonzero(ok & (dist <= cfg.near))  # (K, 2) (source row, node)
     far = torch.nonzero(ok)
     z = graph.z.float().cpu()
     src = torch.from_numpy(src)

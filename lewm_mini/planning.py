@@ -66,7 +66,7 @@ class Planner:
         self.lo = torch.as_tensor(np.tile(lo, self.fs), device=self.device)  # (A,) per block dimension
         self.hi = torch.as_tensor(np.tile(hi, self.fs), device=self.device)
         self.graph, self._trees = graph, (None, None)
-        self.head = head
+        self.head = head.to(self.device) if head is not None else None
         self.evaluations = 0  # candidate plans rolled out by the model, summed over problems
         self.solves = 0  # CEM solves, one per problem per replan
         self._previous: torch.Tensor | None = None  # the last plans (P, H, A), for warm starts
@@ -84,7 +84,8 @@ class Planner:
                                  "training data config (data=cfg.data) to train one")
             from .config import cache_dir
 
-            _, self.head = planner_parts(model, data, plan, "distance", cache_dir() / "distance")
+            _, head = planner_parts(model, data, plan, "distance", cache_dir() / "distance")
+            self.head = head.to(self.device)
 
     @property
     def steps_per_solve(self) -> int:

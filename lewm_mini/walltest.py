@@ -30,10 +30,11 @@ class WallTest:
     real: np.ndarray
     imagined: np.ndarray
     side: np.ndarray  # 0: left room pushing right, 1: right room pushing left; 2: open space (control)
+    size: int = 64  # image size (the geometry)
 
     def crossed(self) -> np.ndarray:
         """(N,) True where the imagined end lies in another room than the real end."""
-        geo = Geometry(64)
+        geo = Geometry(self.size)
         return room_of(self.imagined, geo) != room_of(self.real, geo)
 
     def summary(self) -> dict:
@@ -84,4 +85,4 @@ def wall_test(model: torch.nn.Module, stats: ActionStats, n: int = 100, blocks: 
     z0 = model.encode(frames_to_tensor(render(start, geo)).to(device))
     z = model.rollout(z0, torch.as_tensor(stats.block(raw, fs), device=device), history)[:, -1]
     grid = grid if grid is not None else grid_latents(model, size)
-    return WallTest(start, pos, nearest_grid_position(z, grid), side)
+    return WallTest(start, pos, nearest_grid_position(z, grid), side, size)
