@@ -86,3 +86,21 @@ def wall_test(model: torch.nn.Module, stats: ActionStats, n: int = 100, blocks: 
     z = model.rollout(z0, torch.as_tensor(stats.block(raw, fs), device=device), history)[:, -1]
     grid = grid if grid is not None else grid_latents(model, size)
     return WallTest(start, pos, nearest_grid_position(z, grid), side, size)
+
+
+def pressing_fraction(episodes, frameskip: int, size: int = 64, near: float = 4.0) -> float:
+    """Fraction of the action blocks of ``episodes`` that push into the wall's solid part from within ``near`` px.
+
+    A block pushes when it starts level with the solid wall, ``near`` px or less from a face, and its summed
+    x action points into the wall by more than 1.5 (of at most ``frameskip``): the data the predictor learns
+    "a wall stops you" from.
+    """
+    geo = Geometry(size)
+    pos = np.asarray(episodes.pos)[:, : -1 : frameskip]  # (N, K, 2) block starts
+    k = pos.shape[1]
+    push = np.asarray(episodes.actions)[:, : k * frameskip, 0].reshape(len(pos), k, frameskip).sum(-1)  # (N, K)
+    x, y = pos[..., 0], pos[..., 1]
+    solid = (y < geo.door[0]) | (y > geo.door[1])
+    left = (x < geo.wall[0]) & (x > geo.wall[0] - near) & (push > 1.5)
+    right = (x > geo.wall[1]) & (x < geo.wall[1] + near) & (push < -1.5)
+    return float((solid & (left | right)).mean())

@@ -1189,6 +1189,6 @@ plt.show()
 #   hierarchical H-JEPA.
 # - L. Maes et al. *LeWorldModel* (2026), arXiv 2603.19312: planning "remains restricted to short
 #   horizons"; hierarchy as the next step.
-# - Next: chapter 09, what the latents know (probing) and what surprises the model.
+# - Next: chapter 08 learns what this graph knows: a distance in time, read off two latents, as the planning cost.
 # %%
 print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
