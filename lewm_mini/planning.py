@@ -46,7 +46,7 @@ class Planner:
     (``lewm_mini.graph``), or to the goal once it is within reach, over ``plan.graph_horizon``
     blocks; ``graph`` is built from the cached training episodes when not given. planner="distance":
     CEM to the goal over ``plan.distance_horizon`` blocks, scored by the learned distance ``head``
-    (``lewm_mini.distance``), summed over the imagined blocks when ``plan.sum_cost``. Graph and
+    (``lewm_mini.distance``), averaged over the imagined blocks when ``plan.sum_cost``. Graph and
     distance planners replan every ``plan.replan_every`` steps.
     """
 

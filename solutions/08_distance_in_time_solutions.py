@@ -73,7 +73,7 @@ from lewm_mini.world import Geometry, background, geodesic_distance, step_positi
 # - returns an array (S, N): row k holds the shortest-path distance from `sources[k]` to every node,
 #   in blocks; `inf` where no path exists (another component).
 #
-# `lewm_mini.distance.graph_targets` draws the sources at random and does the same.
+# Write it yourself, before you read the package code that the chapter calls.
 #
 # <details><summary>Hint</summary>
 #

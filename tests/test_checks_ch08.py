@@ -179,6 +179,14 @@ def every_block(head, z, target, sum_cost):  # forgets to reduce over the blocks
     return head(z, target[:, None, None])
 
 
+def last_on_latent_axis(head, z, target, sum_cost):  # z[..., -1] indexes D, not H: the head raises
+    return head(z, target[:, None, None]).mean(-1) if sum_cost else head(z[..., -1], target[:, None])
+
+
+def min_over_blocks(head, z, target, sum_cost):
+    return head(z, target[:, None, None]).min(-1).values
+
+
 SCORE_MUTANTS = {
     "the first block instead of the last": first_block,
     "the squared latent distance (no head)": squared_latent,
@@ -192,6 +200,8 @@ SCORE_MUTANTS = {
     "transposed (N, P)": transposed_score,
     "the mean over candidates": mean_over_candidates,
     "no reduction over the blocks": every_block,
+    "z[..., -1]: the latent axis, not the blocks' (raises)": last_on_latent_axis,
+    "the minimum over blocks": min_over_blocks,
 }
 
 
@@ -203,6 +213,14 @@ def test_score_accepts_reference():
 @pytest.mark.parametrize("name", SCORE_MUTANTS)
 def test_score_rejects_mutant(name):
     assert not accepts(check_distance_score, SCORE_MUTANTS[name])
+
+
+@pytest.mark.parametrize("fn,words", [(last_on_latent_axis, "z[:, :, -1]"), (min_over_blocks, "smallest")])
+def test_score_hints(fn, words, capsys):
+    """A crash inside the learner's function and the minimum over blocks each get their own hint."""
+    assert not accepts(check_distance_score, fn)
+    out = capsys.readouterr().out
+    assert "FAIL. Hint:" in out and words in out, out
 
 
 def test_score_matches_the_planner():

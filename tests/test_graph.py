@@ -8,7 +8,7 @@ from scipy.sparse import csr_matrix
 from lewm_mini.config import get_config
 from lewm_mini.data import load_or_collect
 from lewm_mini.evaluate import Planner, evaluate
-from lewm_mini.graph import (GoalTree, LatentGraph, build_graph, choose_waypoint, goal_trees, graph_distances,
+from lewm_mini.graph import (LatentGraph, build_graph, choose_waypoint, goal_trees, graph_distances,
                              illegal_edges, path_to_goal, snap)
 from lewm_mini.notebook import trained_model
 from lewm_mini.world import Geometry, geodesic_distance

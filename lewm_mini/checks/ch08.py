@@ -132,7 +132,25 @@ HINTS_82 = {
     "target axis": "target (P, D) must line up with the problems (axis 0): target[:, None] (or [:, None, None]), "
                    "not target[None], which lines it up with the candidates",
     "one side": "embed both sides: the head's distance is ||e(z) - e(g)||, and head(z, g) embeds both for you",
+    "min over blocks": "you took the smallest distance over the H blocks: score the last block (or, with sum_cost, "
+                       "the mean over the blocks); the minimum rewards a plan that passes the goal and moves on",
 }
+
+
+def _call_score(fn: Callable, head, z: torch.Tensor, target: torch.Tensor, sum_cost: bool, info: str):
+    """fn's answer; an error from inside it (a shape mismatch, a bad index) fails with a hint on the shapes."""
+    try:
+        return fn(head, z.clone(), target.clone(), sum_cost)
+    except NotImplementedError:
+        raise
+    except (RuntimeError, IndexError, ValueError) as err:
+        p, n, h, d = z.shape
+        first = str(err).strip().splitlines()[0] if str(err).strip() else ""
+        raise CheckFailed(
+            f"your code raised {type(err).__name__} ({first}). The shapes: z is (P, N, H, D) = {(p, n, h, d)}, "
+            f"target (P, D) = {(p, d)}, and the head reads latents on the LAST axis (..., D). The last imagined "
+            "block is z[:, :, -1], shape (P, N, D); z[..., -1] indexes the latent axis and gives (P, N, H). Give "
+            "target the axes it lacks (target[:, None] or target[:, None, None]) to broadcast" + info) from err
 
 
 def check_distance_score(fn: Callable, strict: bool | None = None) -> bool:
@@ -142,7 +160,7 @@ def check_distance_score(fn: Callable, strict: bool | None = None) -> bool:
         for what, head, z, target, sum_cost in _cases_score():
             info = f" (case: {what})"
             with torch.inference_mode():
-                out = as_tensor(fn(head, z.clone(), target.clone(), sum_cost), "distance_score")
+                out = as_tensor(_call_score(fn, head, z, target, sum_cost, info), "distance_score")
                 want = _answers.distance_score_reference(head, z, target, sum_cost)
                 p, n, h = z.shape[:3]
                 if tuple(out.shape) != (p, n):

@@ -45,7 +45,8 @@ def distance_score_wrong(head, z: torch.Tensor, target: torch.Tensor, sum_cost: 
     out = {"first block": head(z[:, :, 0], target[:, None]),
            "squared latent": ((z[:, :, -1] - target[:, None]) ** 2).sum(-1),
            "squared head": (every.mean(-1) if sum_cost else last) ** 2,
-           "ignores sum_cost": every.mean(-1) if not sum_cost else last}
+           "ignores sum_cost": every.mean(-1) if not sum_cost else last,
+           "min over blocks": every.min(-1).values}
     if sum_cost:
         out |= {"sum": every.sum(-1), "head of the mean latent": head(z.mean(2), target[:, None])}
     if z.shape[0] == z.shape[1]:  # (P, D) read as (1, P, D) lines the targets up with the candidates
