@@ -14,7 +14,12 @@ import pytest
 TEMP_CACHE = pytest.StashKey[str]()  # the temporary cache this session made, removed when it ends
 
 
+# Test files whose tests train models, start torchrun or run the command line end to end (seconds to a minute each).
+SLOW_FILES = {"test_cli.py", "test_train.py", "test_distributed.py", "test_collapse.py"}
+
+
 def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: trains, runs torchrun or runs a notebook; deselect with -m 'not slow'")
     os.environ["LEWM_PROFILE"] = os.environ.get("LEWM_TEST_PROFILE", "ci")
     os.environ["MPLBACKEND"] = "Agg"
     os.environ["TQDM_DISABLE"] = "1"
@@ -28,6 +33,14 @@ def pytest_unconfigure(config):
     """Delete the temporary cache (LEWM_CACHE_KEEP=1 skips it and uses the usual cache instead)."""
     if TEMP_CACHE in config.stash:
         shutil.rmtree(config.stash[TEMP_CACHE], ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every notebook cell (nbval) and every test of ``SLOW_FILES`` slow: `python -m pytest -m "not slow"`
+    gives a developer quick feedback; CI runs everything."""
+    for item in items:
+        if item.path.suffix == ".ipynb" or item.path.name in SLOW_FILES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from .config import PROFILES, PlanConfig, get_config, plain_cem, with_icem
+from .config import PROFILES, PlanConfig, get_config, pick_device, plain_cem, with_icem
 from .distributed import process_group, rank
 from .evaluate import PROTOCOLS, evaluate, summary
 from .planning import PLANNERS, planner_parts
@@ -114,7 +114,7 @@ def with_solver(cfg, solver: str):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    model, stats, cfg = load_model(args.checkpoint, args.device or "cpu")
+    model, stats, cfg = load_model(args.checkpoint, args.device or str(pick_device()))  # as train: the best device here
     cfg = with_solver(cfg, args.cem)
     for key in ("horizon", "samples", "iterations"):
         if getattr(args, key) is not None:
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, type=writable_dir)
     p.add_argument("--steps", type=at_least(1), help="override the profile's number of training steps")
     p.add_argument("--fresh", action="store_true", help="start over instead of resuming a checkpoint in --out")
-    p.add_argument("--device", type=device)
+    p.add_argument("--device", type=device, help="cpu, cuda, cuda:N or mps (default: CUDA when present, else cpu)")
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("evaluate", help="plan with a checkpoint and report success beside a random policy")
     p.add_argument("--checkpoint", required=True, type=checkpoint_file)
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="distance: CEM scored by a learned distance in time; graph: CEM to latent waypoints on a graph of "
                         "training frames; cem: flat CEM to the goal image (default: %(default)s)")
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
-    p.add_argument("--device", type=device)
+    p.add_argument("--device", type=device, help="cpu, cuda, cuda:N or mps (default: CUDA when present, else cpu)")
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser("run", help="collect data, train, evaluate both protocols, print a table, save pictures")
     p.add_argument("--profile", choices=(*PROFILES, "auto"), default="auto")
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--episodes", type=at_least(1), default=50)
     p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
-    p.add_argument("--device", type=device)
+    p.add_argument("--device", type=device, help="cpu, cuda, cuda:N or mps (default: CUDA when present, else cpu)")
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("check", help="run exercise notebooks with every checker strict; say which exercises pass")
     p.add_argument("notebooks", nargs="*", help="exercise notebooks (.ipynb or .py; default: all of exercises/)")

@@ -24,6 +24,8 @@ from contextlib import contextmanager
 import torch
 import torch.distributed as dist
 
+from .config import usable_cpus
+
 
 def active() -> bool:
     """True inside a process group of more than one process."""
@@ -73,7 +75,7 @@ def share_cpu_cores() -> None:
     """CPU processes on one machine split its cores (unless OMP_NUM_THREADS says otherwise)."""
     if active() and "OMP_NUM_THREADS" not in os.environ:
         local = int(os.environ.get("LOCAL_WORLD_SIZE", world_size()))
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
+        torch.set_num_threads(max(1, usable_cpus() // local))
 
 
 def mean_over_ranks(x: torch.Tensor) -> torch.Tensor:

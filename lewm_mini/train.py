@@ -35,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from . import distributed
-from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress
+from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress, usable_cpus
 from .data import ActionStats, ClipSampler, held_out_episodes, load_or_collect
 from .jepa import LeWM, parameter_table
 from .probe import effective_rank, probe_report
@@ -286,21 +286,21 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     """
     set_cpu_threads()
     distributed.share_cpu_cores()
-    world, rank = distributed.world_size(), distributed.rank()
+    processes, rank = distributed.world_size(), distributed.rank()
     dev = pick_device(device)
-    if world > 1 and dev.type == "cuda":
+    if processes > 1 and dev.type == "cuda":
         dev = torch.device("cuda", torch.cuda.current_device())  # one GPU per process
     out = Path(out_dir)
     path = out / CHECKPOINT
     tc = cfg.train
-    if tc.batch % world:
-        raise ValueError(f"batch {tc.batch} does not split evenly over {world} processes")
+    if tc.batch % processes:
+        raise ValueError(f"batch {tc.batch} does not split evenly over {processes} processes")
     seed_everything(tc.seed)
     with distributed.main_first():  # rank 0 collects and caches the data, the others then load it
         episodes = load_or_collect(cfg.data, "train", progress=progress and rank == 0)
     sampler = ClipSampler(episodes, cfg.model.history, cfg.model.frameskip, seed=tc.seed)
     model = LeWM(cfg.model, num_proj=tc.num_proj).to(dev)
-    if world > 1 and dev.type == "cuda":
+    if processes > 1 and dev.type == "cuda":
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)  # batch statistics over all processes
     if rank:
         torch.manual_seed(tc.seed + rank)  # same initial weights, different dropout on each process
@@ -308,7 +308,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     if show_progress(progress) and rank == 0:
         sizes = ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in parameter_table(model).items())
         print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}" + (f", {amp}".replace("torch.", "") if amp else "")
-              + (f"; {world} processes (DDP)" if world > 1 else ""))
+              + (f"; {processes} processes (DDP)" if processes > 1 else ""))
     fell_back = False
     if resume and (path.exists() or previous_checkpoint(path).exists()):
         ckpt, fell_back = _load_with_fallback(path, dev)
@@ -332,7 +332,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         if ckpt.get("grad_scaler"):
             scaler.load_state_dict(ckpt["grad_scaler"])
         ranks = ckpt.get("rank_rng", [ckpt])  # exact resume needs the same number of processes
-        rng = ranks[rank] if len(ranks) == world else ckpt
+        rng = ranks[rank] if len(ranks) == processes else ckpt
         torch.set_rng_state(rng["torch_rng"].cpu())
         if dev.type == "cuda" and "cuda_rng" in rng:
             torch.cuda.set_rng_state(rng["cuda_rng"].cpu(), dev)
@@ -342,11 +342,11 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         step, history = ckpt["step"], list(ckpt["history"])
 
     loss_fn = TrainingLoss(model, tc.lam)
-    if world > 1:  # after loading: DDP starts every process from rank 0's weights
+    if processes > 1:  # after loading: DDP starts every process from rank 0's weights
         loss_fn = DistributedDataParallel(loss_fn, device_ids=[dev.index] if dev.type == "cuda" else None)
     end = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    workers = min(3, max(1, (os.cpu_count() or 1) // world - 1)) if dev.type == "cuda" else 1  # the CPU trains itself
-    share = slice(rank * tc.batch // world, (rank + 1) * tc.batch // world)  # this process's clips of each batch
+    workers = min(3, max(1, usable_cpus() // processes - 1)) if dev.type == "cuda" else 1  # the CPU trains itself
+    share = slice(rank * tc.batch // processes, (rank + 1) * tc.batch // processes)  # this process's clips of each batch
     batches = Prefetcher(sampler, tc.batch, pin=dev.type == "cuda", workers=workers, part=share) if step < end else None
     saved = ckpt is not None
     # The first save: a resumed run keeps the checkpoint it resumed from as the fallback; one resumed from
@@ -356,7 +356,7 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
     def checkpoint() -> None:
         nonlocal saved, keep_previous, discard_latest
         rng = {"torch_rng": torch.get_rng_state()} | ({"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {})
-        ranks = {"rank_rng": distributed.gather(rng)} if world > 1 else {}  # every process's dropout stream
+        ranks = {"rank_rng": distributed.gather(rng)} if processes > 1 else {}  # every process's dropout stream
         if rank == 0:
             if discard_latest:
                 path.unlink(missing_ok=True)

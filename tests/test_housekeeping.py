@@ -33,6 +33,7 @@ def test_cache_is_temporary():
     assert cache.name.startswith("lewm_test_cache_") and cache.parent == Path(tempfile.gettempdir())
 
 
+@pytest.mark.slow  # runs a pytest session / notebooks in kernels
 def test_a_test_run_removes_its_cache(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("LEWM_CACHE", "LEWM_CACHE_KEEP")}
     env["TMPDIR"] = str(tmp_path)  # where the child run makes its temporary cache

@@ -313,6 +313,7 @@ def test_a_learners_exercise_edits_are_kept_and_pass_the_freshness_check(tmp_pat
     assert make("--check") == 0
 
 
+@pytest.mark.slow  # runs a pytest session / notebooks in kernels
 def test_check_command_says_which_exercises_pass(tmp_path: Path, capsys):
     import nbformat
 
