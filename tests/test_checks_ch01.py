@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reference import load_solution
+from reference import accepts, solutions_of
 
 from lewm_mini.checks.ch01 import check_action_blocks, check_cut_clip, check_heuristic_actions
 from lewm_mini.checks.answers.ch01 import cut_clip_reference
@@ -15,12 +15,7 @@ from lewm_mini.world import room_of
 
 
 
-def solution(name: str, stem: str = "01_world_and_data"):
-    return load_solution(name, stem)
-
-
-def accepts(check, fn) -> bool:
-    return check(fn, strict=False)
+solution = solutions_of("01_world_and_data")
 
 
 # ----------------------------------------------------------------------------- 1.1

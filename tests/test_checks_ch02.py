@@ -7,19 +7,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference import load_solution
+from reference import accepts, solutions_of
 
 from lewm_mini.checks.ch02 import check_batch_norm, check_patchify, check_probe_r
 from lewm_mini.checks.answers.ch02 import probe_r_reference
 
 
 
-def solution(name: str, stem: str = "02_jepa_encoder"):
-    return load_solution(name, stem)
-
-
-def accepts(check, fn) -> bool:
-    return check(fn, strict=False)
+solution = solutions_of("02_jepa_encoder")
 
 
 # ----------------------------------------------------------------------------- 2.1

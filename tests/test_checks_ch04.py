@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from reference import load_solution
+from reference import accepts, solutions_of
 
 from lewm_mini import SIGReg
 from lewm_mini.checks.ch04 import check_all_reduced_sigreg, check_effective_rank, check_epps_pulley_exact
@@ -15,12 +15,7 @@ from lewm_mini.checks.answers.ch04 import epps_pulley_exact_reference, epps_pull
 from lewm_mini.probe import effective_rank as package_effective_rank
 
 
-def solution(name: str, stem: str = "04_collapse_and_sigreg"):
-    return load_solution(name, stem)
-
-
-def accepts(check, fn) -> bool:
-    return check(fn, strict=False)
+solution = solutions_of("04_collapse_and_sigreg")
 
 
 # ----------------------------------------------------------------------------- 4.1

@@ -6,17 +6,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference import load_solution
+from reference import accepts, solutions_of
 
 from lewm_mini.checks.ch05 import check_accumulated_step, check_two_term_loss
 
 
-def solution(name: str, stem: str = "05_training_lewm"):
-    return load_solution(name, stem)
-
-
-def accepts(check, fn) -> bool:
-    return check(fn, strict=False)
+solution = solutions_of("05_training_lewm")
 
 
 # ----------------------------------------------------------------------------- 5.1

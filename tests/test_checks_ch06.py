@@ -6,18 +6,13 @@ import numpy as np
 import pytest
 import torch
 
-from reference import load_solution
+from reference import accepts, solutions_of
 
 from lewm_mini.checks.ch06 import check_cem_update, check_mpc
 from lewm_mini.checks.answers.ch06 import mpc_reference
 
 
-def solution(name: str, stem: str = "06_planning_cem_mpc"):
-    return load_solution(name, stem)
-
-
-def accepts(check, fn) -> bool:
-    return check(fn, strict=False)
+solution = solutions_of("06_planning_cem_mpc")
 
 
 # ----------------------------------------------------------------------------- 6.1

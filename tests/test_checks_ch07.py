@@ -5,18 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reference import load_solution
+from reference import accepts, solutions_of
 
 from lewm_mini.checks.ch07 import check_choose_subgoal, path_from_tree
 from lewm_mini.checks.answers.ch07 import choose_subgoal_reference
 
 
-def solution(name: str, stem: str = "07_planning_round_walls"):
-    return load_solution(name, stem)
-
-
-def accepts(check, fn) -> bool:
-    return check(fn, strict=False)
+solution = solutions_of("07_planning_round_walls")
 
 
 def _path(pred, goal):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy.sparse.csgraph import dijkstra, shortest_path
 
-from reference import load_solution
+from reference import accepts, solutions_of
 
 from lewm_mini.checks.answers.ch08 import distance_score_reference, graph_distance_targets_reference
 from lewm_mini.checks.ch08 import check_distance_score, check_graph_distance_targets
@@ -18,12 +18,7 @@ from lewm_mini.distance import DistanceHead, between
 STEM = "08_distance_in_time"
 
 
-def solution(name: str):
-    return load_solution(name, STEM)
-
-
-def accepts(check, fn) -> bool:
-    return check(fn, strict=False)
+solution = solutions_of(STEM)
 
 
 # ----------------------------------------------------------------------------- Exercise 8.1

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from reference import ROOT, load_solution
+from reference import ROOT, accepts, solutions_of
 
 from lewm_mini.checks.ch09 import check_decoder_loss, check_detection_auc, check_straightness, check_surprise_score
 from lewm_mini.data import frames_to_tensor
@@ -15,12 +15,7 @@ from lewm_mini.rollout import rollout
 from lewm_mini.surprise import roc_auc, surprise, velocity_cosines
 
 
-def solution(name: str):
-    return load_solution(name, "09_probing_and_surprise")
-
-
-def accepts(check, fn) -> bool:
-    return check(fn, strict=False)
+solution = solutions_of("09_probing_and_surprise")
 
 
 # ----------------------------------------------------------------------------- 9.1
