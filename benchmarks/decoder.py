@@ -32,12 +32,13 @@ import torch
 from lewm_mini.config import cache_dir, get_config, usable_cpus
 from lewm_mini.costmap import grid_latents, nearest_grid_position
 from lewm_mini.data import frames_to_tensor, held_out_episodes
-from lewm_mini.decoder import (DECODER_SIZES, cached_decoder, decode, imagine_along_episodes, load_trained,
-                               read_position, redness, train_decoder, training_frames)
+from lewm_mini.decoder import (DECODER_SIZES, cached_decoder, decode, imagine_along_episodes, read_position, redness,
+                               train_decoder, training_frames)
 from lewm_mini.distractor import (DISTRACTOR_SIZES, distractor_frames, distractor_key, distractor_models,
                                   distractor_training_frames, floor_r2)
 from lewm_mini.notebook import cached_run
 from lewm_mini.probe import apply_probe, encode_frames, fit_linear_probe
+from lewm_mini.train import load_trained
 from lewm_mini.world import Geometry, render
 
 

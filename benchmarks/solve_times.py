@@ -12,6 +12,7 @@ named planner with the profile's iCEM (a graph replan includes its graph query).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 from pathlib import Path
@@ -42,7 +43,8 @@ def main() -> None:
     names = kinds if args.planners else ["plain", "icem"]
     for name, kind in zip(names, kinds):
         plan = plain_cem(cfg).plan if name == "plain" else cfg.plan
-        graph, head = planner_parts(run.model, cfg.data, plan, kind, Path(run.checkpoint).parent, progress=False)
+        graph, head = planner_parts(run.model, dataclasses.replace(cfg, plan=plan), kind, Path(run.checkpoint).parent,
+                                    progress=False)
         planner = Planner(run.model, run.stats, plan, planner=kind, graph=graph, head=head)
         cold = statistics.median(time_solves(planner, tasks, cfg.data.size, args.n))
         out[name] = {"cold_seconds_median": cold}

@@ -122,7 +122,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if cfg.plan.samples < cfg.plan.elites:
         raise ValueError(f"argument --samples: must be at least the {cfg.plan.elites} elites CEM keeps")
     with contextlib.redirect_stdout(sys.stderr):  # what is loaded or trained is said on stderr; stdout is the result
-        graph, head = planner_parts(model, cfg.data, cfg.plan, args.planner, Path(args.checkpoint).parent, not args.json)
+        graph, head = planner_parts(model, cfg, args.planner, Path(args.checkpoint).parent, not args.json)
     result = honest(summary(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed,
                                      progress=not args.json, planner=args.planner, graph=graph, head=head)),
                     cfg.profile)
@@ -170,7 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = with_solver(cfg, args.cem)
     print(f"checkpoint: {result.checkpoint} ({result.seconds:.0f} s of training this run)")
     results = []
-    graph, head = planner_parts(result.model, cfg.data, cfg.plan, args.planner, Path(result.checkpoint).parent)  # once
+    graph, head = planner_parts(result.model, cfg, args.planner, Path(result.checkpoint).parent)  # once
     for protocol in PROTOCOLS:
         r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed, planner=args.planner,
                      graph=graph, head=head)

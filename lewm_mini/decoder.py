@@ -37,6 +37,7 @@ from .data import ActionStats, Episodes, frames_to_tensor, load_or_collect
 from .encoder import build_encoder
 from .probe import encode_frames
 from .projector import Projector
+from .train import load_trained, lr_lambda, save_trained
 from .world import Geometry
 
 
@@ -126,7 +127,6 @@ def train_decoder(model: nn.Module, frames: np.ndarray, settings: DecoderConfig,
     statistics and updates nothing) and every frame is encoded once, without gradients; the decoder
     then trains on (latent, frame) pairs: the mean squared pixel error of its drawings (Exercise 9.4).
     """
-    from .train import lr_lambda
 
     dev = next(model.parameters()).device
     z = encode_frames(model, frames)  # (N, D) on dev, eval mode, no gradient
@@ -153,38 +153,6 @@ def training_frames(cfg: Config, n: int, seed: int = 0) -> tuple[np.ndarray, np.
     rng = np.random.default_rng(seed)
     e, t = rng.integers(0, len(episodes), n), rng.integers(0, episodes.pos.shape[1], n)
     return np.asarray(episodes.frames[e, t]), episodes.pos[e, t]
-
-
-# ----------------------------------------------------------------------------- the cache
-
-
-def save_trained(path: Path, settings: dict, modules: dict[str, nn.Module], **info) -> None:
-    """Save the state of ``modules`` with the settings they were trained with (atomically, like a checkpoint)."""
-    from .train import save_checkpoint
-
-    save_checkpoint(Path(path), keep_previous=False, settings=settings,
-                    state={name: m.state_dict() for name, m in modules.items()}, **info)
-
-
-def load_trained(path: Path, settings: dict) -> dict | None:
-    """What ``save_trained`` wrote at ``path``, None when there is no file.
-
-    A file that cannot be read, or that holds other settings, raises ValueError naming it: delete it,
-    and the next call trains again.
-    """
-    path = Path(path)
-    if not path.exists():
-        return None
-    try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # truncated file, wrong format, unsafe pickle, ...
-        raise ValueError(f"{path} is corrupt or not a lewm_mini file of trained weights ({type(err).__name__}); "
-                         "delete it and it is trained again") from err
-    if not isinstance(saved, dict) or {"settings", "state"} - set(saved):
-        raise ValueError(f"{path} is not a lewm_mini file of trained weights; delete it and it is trained again")
-    if saved["settings"] != settings:
-        raise ValueError(f"{path} was trained with other settings; delete it and it is trained again")
-    return saved
 
 
 def cached_decoder(run, cfg: Config, settings: DecoderConfig | None = None, progress: bool = True) -> Decoder:

@@ -24,7 +24,8 @@ from torch import nn
 
 from .config import Config, cache_dir, pick_device
 from .data import ActionStats, ClipSampler, frames_to_tensor, load_or_collect
-from .decoder import Decoder, DecoderConfig, PixelAutoEncoder, load_trained, save_trained, train_decoder
+from .decoder import Decoder, DecoderConfig, PixelAutoEncoder, train_decoder
+from .train import load_trained, save_trained
 from .jepa import LeWM
 from .world import Geometry, background, render, textured_backgrounds
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from .config import Config, show_progress
+from .config import Config, cache_dir, show_progress
 from .data import ActionStats, held_out_episodes
 from .jepa import LeWM
-from .planning import PLANNERS, Planner, agent_position  # noqa: F401  (re-exported: chapters import them from here)
+from .planning import Planner, planner_parts  # Planner is re-exported: chapters import it from here
 from .world import BatchedTwoRoom, Geometry, random_start_goal_in_rooms
 
 PROTOCOLS = {"paper": 50, "cross-room": 100}  # protocol -> step budget
@@ -129,9 +129,12 @@ def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "pape
     """Success of MPC with the model and of a random policy on the same held-out tasks.
 
     planner: "cem", "graph" or "distance" (default ``cfg.plan.planner``); graph: a prebuilt ``LatentGraph``;
-    head: the ``DistanceHead`` the "distance" planner scores with (``lewm_mini.distance.cached_distance``).
+    head: the ``DistanceHead`` the "distance" planner scores with (``lewm_mini.distance.cached_distance``); when
+    None it is loaded from, or trained into, ``cache_dir()/distance``.
     """
     tasks = make_tasks(cfg, protocol, episodes, seed)
+    if (planner or cfg.plan.planner) == "distance" and head is None:  # trained once per model, then cached
+        _, head = planner_parts(model, cfg, "distance", cache_dir() / "distance", progress)
     planner = Planner(model, stats, cfg.plan, seed=seed, planner=planner, graph=graph, data=cfg.data, head=head)
     size = cfg.data.size
     t = time.perf_counter()

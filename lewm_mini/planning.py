@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from .cem import cem, shift_plan
-from .config import DataConfig, PlanConfig
+from .config import Config, DataConfig, PlanConfig
 from .data import ActionStats, frames_to_tensor
 from .jepa import LeWM
 from .world import Geometry, render, room_of
@@ -78,14 +78,8 @@ class Planner:
                 raise ValueError("planner='graph' needs the training data config (data=cfg.data) or a graph")
             episodes = load_or_collect(data, "train", progress=False)
             self.graph = build_graph(model, episodes, self.fs, n_episodes=plan.graph_episodes, seed=seed)
-        if self.planner == "distance" and head is None:
-            if data is None:
-                raise ValueError("planner='distance' needs a distance head (head=cached_distance(...)) or the "
-                                 "training data config (data=cfg.data) to train one")
-            from .config import cache_dir
-
-            _, head = planner_parts(model, data, plan, "distance", cache_dir() / "distance")
-            self.head = head.to(self.device)
+        if self.planner == "distance" and self.head is None:
+            raise ValueError("planner='distance' needs a distance head: head=cached_distance(...), or planner_parts")
 
     @property
     def steps_per_solve(self) -> int:
@@ -189,12 +183,12 @@ class Planner:
         return self.plan_latents(z0, target, self.horizon)
 
 
-def planner_parts(model: LeWM, data: DataConfig, plan: PlanConfig, planner: str, folder, progress: bool = True):
+def planner_parts(model: LeWM, cfg: Config, planner: str, folder, progress: bool = True):
     """What ``planner`` needs built outside the ``Planner``: (graph, head), each None when it needs none.
 
-    "graph": a ``LatentGraph`` over ``plan.graph_episodes`` cached training episodes. "distance": the
-    distance head trained on that graph (``DISTANCE_SIZES`` by the data's size: ci's few episodes get the
-    ci head), cached in ``folder`` (the run's folder, or the cache; ``cached_distance``).
+    "graph": a ``LatentGraph`` over ``cfg.plan.graph_episodes`` cached training episodes. "distance": the
+    distance head of the profile's size (``DISTANCE_SIZES``) trained on that graph, cached in ``folder``
+    (the run's folder, or the cache; ``cached_distance``).
     """
     if planner not in ("graph", "distance"):
         return None, None
@@ -202,12 +196,11 @@ def planner_parts(model: LeWM, data: DataConfig, plan: PlanConfig, planner: str,
     from .distance import DISTANCE_SIZES, cached_distance
     from .graph import build_graph
 
-    episodes = load_or_collect(data, "train", progress=False)
-    graph = build_graph(model, episodes, model.cfg.frameskip, n_episodes=plan.graph_episodes, seed=0)
+    episodes = load_or_collect(cfg.data, "train", progress=False)
+    graph = build_graph(model, episodes, model.cfg.frameskip, n_episodes=cfg.plan.graph_episodes, seed=0)
     if planner == "graph":
         return graph, None
-    sizes = DISTANCE_SIZES["ci" if data.episodes < 100 else "cpu"]
-    return None, cached_distance(model, folder, graph, sizes, progress=progress)
+    return None, cached_distance(model, folder, graph, DISTANCE_SIZES[cfg.profile], progress=progress)
 
 
 def agent_position(frames: np.ndarray) -> np.ndarray:

@@ -261,6 +261,33 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> dic
     return _load_with_fallback(Path(path), device)[0]
 
 
+def save_trained(path: Path, settings: dict, modules: dict[str, nn.Module], **info) -> None:
+    """Save the state of ``modules`` with the settings they were trained with (atomically, like a checkpoint)."""
+    save_checkpoint(Path(path), keep_previous=False, settings=settings,
+                    state={name: m.state_dict() for name, m in modules.items()}, **info)
+
+
+def load_trained(path: Path, settings: dict) -> dict | None:
+    """What ``save_trained`` wrote at ``path``, None when there is no file.
+
+    A file that cannot be read, or that holds other settings, raises ValueError naming it: delete it,
+    and the next call trains again.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # truncated file, wrong format, unsafe pickle, ...
+        raise ValueError(f"{path} is corrupt or not a lewm_mini file of trained weights ({type(err).__name__}); "
+                         "delete it and it is trained again") from err
+    if not isinstance(saved, dict) or {"settings", "state"} - set(saved):
+        raise ValueError(f"{path} is not a lewm_mini file of trained weights; delete it and it is trained again")
+    if saved["settings"] != settings:
+        raise ValueError(f"{path} was trained with other settings; delete it and it is trained again")
+    return saved
+
+
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[LeWM, ActionStats, Config]:
     """Model (in eval mode), action statistics and configuration from a checkpoint."""
     ckpt = load_checkpoint(path, device)
