@@ -1,6 +1,7 @@
 """Command line: train, evaluate, or run the whole pipeline.
 
     python -m lewm_mini run                       # data, training (auto profile), both protocols, table, picture
+    python -m lewm_mini run --world momentum      # the same in the world with momentum (chapter 10)
     python -m lewm_mini train --profile cpu --out runs/cpu
     torchrun --nproc_per_node=4 -m lewm_mini train --profile gpu --out runs/gpu   # 4 GPUs, DDP
     python -m lewm_mini evaluate --checkpoint runs/cpu/checkpoint.pt --episodes 50 --seed 0 --protocol paper --json
@@ -18,11 +19,12 @@ from pathlib import Path
 
 import torch
 
-from .config import PROFILES, PlanConfig, get_config, pick_device, plain_cem, with_icem
+from .config import PROFILES, for_world, get_config, pick_device, plain_cem, with_icem
 from .distributed import process_group, rank
 from .evaluate import PROTOCOLS, evaluate, summary
 from .planning import PLANNERS, planner_parts
 from .train import CHECKPOINT, load_model, train
+from .world import WORLDS
 
 SOLVERS = ("icem", "plain")
 SOLVER_HELP = ("icem: CEM with iCEM's options (lewm_mini.config.ICEM: 100 x 10, warm starts, a replan every "
@@ -92,8 +94,17 @@ def writable_dir(text: str) -> Path:
     return path
 
 
+def chosen_planner(cfg, planner: str | None) -> str:
+    """--planner, else the config's; the Momentum world plans with flat CEM only (a clear error otherwise)."""
+    planner = planner or cfg.plan.planner
+    if cfg.data.world == "momentum" and planner != "cem":
+        raise ValueError(f"argument --planner: the momentum world plans with 'cem' (its graph and distance head would "
+                         f"be built on single frames, which do not show the velocity), not {planner!r}")
+    return planner
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    cfg = get_config(args.profile)
+    cfg = for_world(get_config(args.profile), args.world)
     if args.steps is not None:
         cfg.train.steps = args.steps
     with process_group():  # under torchrun: DistributedDataParallel, one process per GPU (gloo on CPUs)
@@ -115,16 +126,20 @@ def with_solver(cfg, solver: str):
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     model, stats, cfg = load_model(args.checkpoint, args.device or str(pick_device()))  # as train: the best device here
+    if args.world is not None and args.world != cfg.data.world:
+        raise ValueError(f"argument --world: {args.checkpoint} was trained in the {cfg.data.world} world; a model "
+                         f"knows only the world it was trained in, so it cannot be evaluated in {args.world}")
     cfg = with_solver(cfg, args.cem)
+    planner = chosen_planner(cfg, args.planner)
     for key in ("horizon", "samples", "iterations"):
         if getattr(args, key) is not None:
             setattr(cfg.plan, key, getattr(args, key))
     if cfg.plan.samples < cfg.plan.elites:
         raise ValueError(f"argument --samples: must be at least the {cfg.plan.elites} elites CEM keeps")
     with contextlib.redirect_stdout(sys.stderr):  # what is loaded or trained is said on stderr; stdout is the result
-        graph, head = planner_parts(model, cfg, args.planner, Path(args.checkpoint).parent, not args.json)
+        graph, head = planner_parts(model, cfg, planner, Path(args.checkpoint).parent, not args.json)
     result = honest(summary(evaluate(model, stats, cfg, args.protocol, args.episodes, args.seed,
-                                     progress=not args.json, planner=args.planner, graph=graph, head=head)),
+                                     progress=not args.json, planner=planner, graph=graph, head=head)),
                     cfg.profile)
     if args.json:
         print(json.dumps(result))
@@ -160,19 +175,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .viz import save_plan_figure
 
-    cfg = get_config(args.profile)
+    cfg = for_world(get_config(args.profile), args.world)
+    planner = chosen_planner(cfg, args.planner)
     try:
-        out = args.out = args.out or writable_dir(f"runs/{cfg.profile}")
+        out = args.out = args.out or writable_dir(f"runs/{cfg.profile}" + ("" if args.world == "two-room" else f"-{args.world}"))
     except argparse.ArgumentTypeError as err:
         raise ValueError(f"argument --out: {err}") from None
-    print(f"profile {cfg.profile}: {cfg.data.episodes} episodes, {cfg.train.steps} training steps -> {out}")
+    print(f"profile {cfg.profile}, world {cfg.data.world}: {cfg.data.episodes} episodes, {cfg.train.steps} training steps -> {out}")
     result = train(cfg, out, device=args.device)
     cfg = with_solver(cfg, args.cem)
     print(f"checkpoint: {result.checkpoint} ({result.seconds:.0f} s of training this run)")
     results = []
-    graph, head = planner_parts(result.model, cfg, args.planner, Path(result.checkpoint).parent)  # once
+    graph, head = planner_parts(result.model, cfg, planner, Path(result.checkpoint).parent)  # once
     for protocol in PROTOCOLS:
-        r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed, planner=args.planner,
+        r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed, planner=planner,
                      graph=graph, head=head)
         fig = save_plan_figure(r, out / f"plan_{protocol}.png", cfg.data.size, random_traj=r["random_trajectories"])
         print(f"picture: {fig}")
@@ -202,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, type=writable_dir)
     p.add_argument("--steps", type=at_least(1), help="override the profile's number of training steps")
     p.add_argument("--fresh", action="store_true", help="start over instead of resuming a checkpoint in --out")
+    p.add_argument("--world", choices=WORLDS, default="two-room", help="two-room, or momentum: a puck that keeps "
+                   "moving (chapter 10) (default: %(default)s)")
     p.add_argument("--device", type=device, help="cpu, cuda, cuda:N or mps (default: CUDA when present, else cpu)")
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("evaluate", help="plan with a checkpoint and report success beside a random policy")
@@ -213,16 +231,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--horizon", type=at_least(1), help="CEM horizon in action blocks (default: the profile's, 5)")
     p.add_argument("--samples", type=at_least(1), help="CEM samples per iteration (default 300)")
     p.add_argument("--iterations", type=at_least(1), help="CEM iterations (default 30)")
-    p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner,
+    p.add_argument("--planner", choices=PLANNERS,
                    help="distance: CEM scored by a learned distance in time; graph: CEM to latent waypoints on a graph of "
-                        "training frames; cem: flat CEM to the goal image (default: %(default)s)")
+                        "training frames; cem: flat CEM to the goal image (default: the checkpoint's, distance in "
+                        "two-room, cem in momentum)")
+    p.add_argument("--world", choices=WORLDS, help="the world to evaluate in; must be the checkpoint's (default: the "
+                   "checkpoint's)")
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
     p.add_argument("--device", type=device, help="cpu, cuda, cuda:N or mps (default: CUDA when present, else cpu)")
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser("run", help="collect data, train, evaluate both protocols, print a table, save pictures")
     p.add_argument("--profile", choices=(*PROFILES, "auto"), default="auto")
     p.add_argument("--out", type=writable_dir, help="default: runs/<profile>")
-    p.add_argument("--planner", choices=PLANNERS, default=PlanConfig().planner, help="cem, graph or distance (default: %(default)s)")
+    p.add_argument("--planner", choices=PLANNERS, help="cem, graph or distance (default: distance in two-room, cem in "
+                   "momentum)")
+    p.add_argument("--world", choices=WORLDS, default="two-room", help="two-room, or momentum: a puck that keeps "
+                   "moving (chapter 10) (default: %(default)s)")
     p.add_argument("--episodes", type=at_least(1), default=50)
     p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)

@@ -29,6 +29,7 @@ PROFILES = ("ci", "cpu", "gpu")
 class DataConfig:
     """Offline data: episodes of ``steps`` actions from a behaviour policy."""
 
+    world: str = "two-room"  # "two-room" or "momentum" (lewm_mini.world.WORLDS)
     size: int = 64  # image side in pixels
     episodes: int = 1000
     steps: int = 100  # actions per episode (frames = steps + 1)
@@ -102,7 +103,7 @@ class PlanConfig:
     replan_every: int = 10  # graph: environment steps executed between replans
     graph_episodes: int = 250  # graph: training episodes whose frames become nodes (one per block)
     distance_horizon: int = 2  # distance: CEM horizon in blocks, scored by the learned distance (lewm_mini.distance)
-    sum_cost: bool = False  # distance: score the mean distance over the imagined blocks, not only the last
+    sum_cost: bool = False  # cem, distance: score the mean cost over the imagined blocks, not only the last
 
 
 @dataclass
@@ -123,6 +124,8 @@ class Config:
         neither blocks resuming a run nor retrains a cached one.
         """
         d = self.to_dict()
+        if d["data"]["world"] == "two-room":  # the key of every Two-Room run made before worlds were selectable
+            del d["data"]["world"]
         train = {k: v for k, v in d["train"].items() if k not in ("checkpoint_every", "eval_every")}
         return {"data": d["data"], "model": d["model"], "train": train}
 
@@ -175,6 +178,23 @@ def with_icem(cfg: Config) -> Config:
     chosen = get_config(cfg.profile).plan
     keep = {k: getattr(chosen, k) for k in (*ICEM, *ICEM_SIZES)}
     return dataclasses.replace(cfg, plan=dataclasses.replace(cfg.plan, **keep))
+
+
+def for_world(cfg: Config, world: str) -> Config:
+    """``cfg`` in another world (``lewm_mini.world.WORLDS``); "two-room" returns it unchanged.
+
+    "momentum": a frame does not show the velocity, so rollouts keep the model's whole history
+    (``PlanConfig.history`` None: 3 latents), and the planner is flat CEM scored by the latent cost
+    averaged over the imagined blocks (``sum_cost``), which rewards arriving early and staying: arrive
+    *and stop*. (The graph and the learned distance are built on single frames, which do not hold the
+    state in this world.)
+    """
+    from .world import check_world
+
+    if check_world(world) == "two-room":
+        return cfg
+    plan = dataclasses.replace(cfg.plan, planner="cem", sum_cost=True, history=None)
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, world=world), plan=plan)
 
 
 def get_config(profile: str | None = None) -> Config:

@@ -23,7 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import DataConfig, cache_dir, show_progress
-from .world import BatchedTwoRoom, Geometry, background, render, room_of, sample_free_positions
+from .world import Geometry, background, check_world, make_world, render, room_of, sample_free_positions
 
 CHUNK = 1000  # episodes collected at once
 STRAIGHT_FRACTION = 0.25  # policy "heuristic-straight": agents that head straight for the target, into the wall
@@ -117,8 +117,9 @@ class RenderedFrames:
 
 @dataclass
 class Episodes:
-    """A set of episodes: frames (N, T+1, H, W, 3) uint8, actions (N, T, 2), pos (N, T+1, 2), and
-    targets (N, T, 2), the heuristic's target at each step (it draws a new one on reaching it).
+    """A set of episodes: frames (N, T+1, H, W, 3) uint8, actions (N, T, 2), pos (N, T+1, 2),
+    targets (N, T, 2), the heuristic's target at each step (it draws a new one on reaching it), and in
+    the Momentum world vel (N, T+1, 2), the puck's velocity at each frame (None in Two-Room).
 
     ``frames`` is usually a ``RenderedFrames`` (rendered from ``pos`` when indexed); any uint8 array
     of that shape works too."""
@@ -127,6 +128,7 @@ class Episodes:
     actions: np.ndarray
     pos: np.ndarray
     targets: np.ndarray
+    vel: np.ndarray | None = None
 
     def __len__(self) -> int:
         return self.frames.shape[0]
@@ -140,9 +142,13 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
     """
     seed = cfg.seed if seed is None else seed
     rng = np.random.default_rng(seed)
-    world = BatchedTwoRoom(cfg.episodes, cfg.size, seed=seed)
+    world = make_world(cfg.world, cfg.episodes, cfg.size, seed=seed)
+    momentum = cfg.world == "momentum"
+    if momentum and cfg.policy not in ("heuristic", "random"):
+        raise ValueError(f"the momentum world has the policies 'heuristic' and 'random', not {cfg.policy!r}")
     n, t_max = cfg.episodes, cfg.steps
     pos = np.empty((n, t_max + 1, 2), np.float32)
+    vel = np.zeros((n, t_max + 1, 2), np.float32) if momentum else None
     actions = np.empty((n, t_max, 2), np.float32)
     targets = np.empty((n, t_max, 2), np.float32)
     pos[:, 0] = world.pos
@@ -150,7 +156,11 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
     straight = np.random.default_rng(np.append(seed, 1)).random(n) < STRAIGHT_FRACTION if cfg.policy == "heuristic-straight" else None
     for t in tqdm(range(t_max), desc=f"collect {n} {cfg.policy} episodes (env steps)", unit="step",
                   disable=not show_progress(progress)):
-        if cfg.policy in ("heuristic", "heuristic-straight"):
+        if momentum and cfg.policy == "heuristic":
+            from .momentum import heuristic_forces
+
+            a = heuristic_forces(world.pos, world.vel, world.goal, world.geo, cfg.noise, rng)
+        elif cfg.policy in ("heuristic", "heuristic-straight"):
             a = heuristic_actions(world.pos, world.goal, world.geo, cfg.noise, rng, straight)
         elif cfg.policy == "random":
             a = random_actions(n, rng)
@@ -159,21 +169,26 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
         targets[:, t] = world.goal
         actions[:, t] = a
         pos[:, t + 1] = world.step(a)
+        if momentum:
+            vel[:, t + 1] = world.vel
         reached = world.success()
         if reached.any():
             world.goal[reached] = sample_free_positions(rng, int(reached.sum()), world.geo)
-    return Episodes(RenderedFrames(pos, cfg.size), actions, pos, targets)
+    return Episodes(RenderedFrames(pos, cfg.size), actions, pos, targets, vel)
 
 
 def config_hash(cfg: DataConfig, seed: int) -> str:
-    blob = json.dumps(asdict(cfg) | {"seed": seed, "version": 2}, sort_keys=True)
+    d = asdict(cfg)
+    if check_world(d["world"]) == "two-room":  # the key of every Two-Room data set made before worlds were selectable
+        del d["world"]
+    blob = json.dumps(d | {"seed": seed, "version": 2}, sort_keys=True)
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
 def load_or_collect(cfg: DataConfig, split: str = "train", progress: bool = True) -> Episodes:
     """Episodes for ``split`` ("train" uses cfg.seed, "eval" cfg.eval_seed), cached by config hash.
 
-    Files live in ``cache_dir()/data/<hash>/`` as .npy arrays: actions, positions and targets; the
+    Files live in ``cache_dir()/data/<hash>/`` as .npy arrays: actions, positions, targets (and velocities in the Momentum world); the
     frames are rendered from the positions when indexed. (Caches written before that also hold a
     frames.npy, 1.2 GB for the cpu profile, which is no longer read; delete it to free the space.)
     """
@@ -181,7 +196,7 @@ def load_or_collect(cfg: DataConfig, split: str = "train", progress: bool = True
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     seed = cfg.seed if split == "train" else cfg.eval_seed
     folder = cache_dir() / "data" / config_hash(cfg, seed)
-    names = ("actions", "pos", "targets")
+    names = ("actions", "pos", "targets") + (("vel",) if cfg.world == "momentum" else ())
     if all((folder / f"{k}.npy").exists() for k in names):
         try:
             arrays = {k: np.load(folder / f"{k}.npy") for k in names}

@@ -59,9 +59,11 @@ class LeWM(nn.Module):
             raise ValueError(f"actions must have shape {tuple(z.shape[:-1]) + (a_dim,)}, got {tuple(actions.shape)}")
         return self.predictor(z, actions)
 
-    def rollout(self, z0: torch.Tensor, blocks: torch.Tensor, history: int | None = None) -> torch.Tensor:
-        """Imagined latents (B, H, D) after action blocks (B, H, A) from current latents z0 (B, D)."""
-        return rollout(self.predictor, z0, blocks, history or self.cfg.history)
+    def rollout(self, z0: torch.Tensor, blocks: torch.Tensor, history: int | None = None,
+                context: torch.Tensor | None = None, context_blocks: torch.Tensor | None = None) -> torch.Tensor:
+        """Imagined latents (B, H, D) after action blocks (B, H, A) from current latents z0 (B, D), optionally
+        after the past latents ``context`` (B, C, D) and their blocks ``context_blocks`` (B, C, A)."""
+        return rollout(self.predictor, z0, blocks, history or self.cfg.history, context, context_blocks)
 
     def loss(self, frames: torch.Tensor, actions: torch.Tensor, lam: float = 0.09,
              generator: torch.Generator | None = None, check_finite: bool = True) -> dict[str, torch.Tensor]:

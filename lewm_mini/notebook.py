@@ -110,7 +110,7 @@ def cached_run(cfg: Config, progress: bool = True):
 
     Runs live in ``cache_dir()/models/<profile>-<cfg.run_key()>/`` (data, model and training settings); a finished run is loaded,
     an interrupted one resumes. In Colab the cache is on Google Drive (``persistent_cache``), so every chapter
-    finds the model chapter 05 or 10 trained, also in a fresh session. Returns a ``TrainResult`` (model in
+    finds the model chapter 05 or 11 trained, also in a fresh session. Returns a ``TrainResult`` (model in
     eval mode, stats, history).
     """
     from .train import train

@@ -134,9 +134,17 @@ class Planner:
         z_door = self.encode(render(door[None], geo))  # (1, D)
         return torch.where(torch.as_tensor(is_wp, device=zg.device)[:, None], z_door, zg), is_wp
 
+    @property
+    def context_frames(self) -> int:
+        """How many past frames (one per action block) the rollouts read before the current one: history - 1."""
+        return self.history - 1
+
     @torch.inference_mode()
-    def plan_latents(self, z0: torch.Tensor, target: torch.Tensor, horizon: int) -> np.ndarray:
-        """CEM from latents z0 (P, D) to target latents (P, D) -> raw actions (P, horizon * frameskip, 2)."""
+    def plan_latents(self, z0: torch.Tensor, target: torch.Tensor, horizon: int,
+                     context: tuple[torch.Tensor, torch.Tensor] | None = None) -> np.ndarray:
+        """CEM from latents z0 (P, D) to target latents (P, D) -> raw actions (P, horizon * frameskip, 2).
+
+        context: the past latents (P, C, D) and their z-scored blocks (P, C, A), fed to every rollout."""
         p = z0.shape[0]
 
         score = self.goal_score(target)
@@ -144,7 +152,8 @@ class Planner:
         def cost(cand: torch.Tensor) -> torch.Tensor:  # (P, N, H, A) -> (P, N)
             k = cand.shape[1]
             self.evaluations += p * k
-            z = self.model.rollout(z0.repeat_interleave(k, 0), cand.flatten(0, 1), self.history)  # (P * N, H, D)
+            past = (None, None) if context is None else (c.repeat_interleave(k, 0) for c in context)
+            z = self.model.rollout(z0.repeat_interleave(k, 0), cand.flatten(0, 1), self.history, *past)  # (P*N, H, D)
             return score(z.view(p, k, horizon, -1))
 
         cfg = dataclasses.replace(self.cfg, horizon=horizon)
@@ -162,8 +171,11 @@ class Planner:
 
     def goal_score(self, target: torch.Tensor):
         """The cost of imagined latents (P, N, H, D) against targets (P, D) -> (P, N): the one place a
-        planner's score is written. Latent distance of the last latent, or the learned distance."""
+        planner's score is written. Latent cost or learned distance, of the last latent or (``sum_cost``) averaged
+        over the imagined blocks."""
         if self.planner != "distance":
+            if self.cfg.sum_cost:
+                return lambda z: latent_cost(z, target[:, None, None]).mean(-1)
             return lambda z: latent_cost(z[:, :, -1], target[:, None])
         from .distance import between
 
@@ -173,14 +185,34 @@ class Planner:
         return lambda z: between(self.head.embed(z[:, :, -1:]), eg)[..., 0]
 
     @torch.inference_mode()
-    def solve(self, frames: np.ndarray, goal_frames: np.ndarray) -> np.ndarray:
-        """One plan per problem: frames, goals (P, H, W, 3) -> raw actions (P, steps, 2)."""
+    def solve(self, frames: np.ndarray, goal_frames: np.ndarray, past_frames: np.ndarray | None = None,
+              past_actions: np.ndarray | None = None) -> np.ndarray:
+        """One plan per problem: frames, goals (P, H, W, 3) -> raw actions (P, steps, 2).
+
+        past_frames (P, C, H, W, 3): the frames of the C action blocks before now, one per block, oldest
+        first, and past_actions (P, C * frameskip, 2) the raw actions executed since the oldest of them;
+        only the last ``context_frames`` are used. Needed where a frame does not show the whole state (the
+        Momentum world); without them the rollouts start from the current frame alone.
+        """
         z0, zg = self.encode(frames), self.encode(goal_frames)
         self._frames, self._goal_frames = frames, goal_frames
+        context = self._context(past_frames, past_actions, len(frames))
         if self.planner in ("cem", "distance"):
-            return self.plan_latents(z0, zg, self.horizon)
+            return self.plan_latents(z0, zg, self.horizon, context)
         target, _ = self.targets(z0, zg)
-        return self.plan_latents(z0, target, self.horizon)
+        return self.plan_latents(z0, target, self.horizon, context)
+
+    def _context(self, past_frames, past_actions, p: int) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """Encoded past frames (P, C, D) and z-scored blocks (P, C, A), the last ``context_frames`` of them."""
+        if past_frames is None or self.context_frames == 0 or past_frames.shape[1] == 0:
+            return None
+        c = min(self.context_frames, past_frames.shape[1])
+        frames, raw = past_frames[:, -c:], np.asarray(past_actions, np.float32)[:, -c * self.fs :]
+        if frames.shape[0] != p or raw.shape != (p, c * self.fs, 2):
+            raise ValueError(f"past frames {past_frames.shape} and past actions {np.shape(past_actions)} do not match "
+                             f"{p} problems with {c} blocks of {self.fs} actions")
+        z = self.encode(frames.reshape(-1, *frames.shape[2:])).view(p, c, -1)
+        return z, torch.as_tensor(self.stats.block(raw, self.fs), device=self.device)
 
 
 def planner_parts(model: LeWM, cfg: Config, planner: str, folder, progress: bool = True):

@@ -164,3 +164,36 @@ def position_probe(model: torch.nn.Module, train_eps, test_eps, n: int = 4000, s
     z_tr, y_tr = sample(train_eps, rng)
     z_te, y_te = sample(test_eps, rng)
     return probe_report(z_tr, y_tr, z_te, y_te)
+
+
+def rollout_position_error(model: torch.nn.Module, stats, train_eps, test_eps, history: int, blocks: int = 5,
+                           n: int = 1000, seed: int = 0) -> np.ndarray:
+    """How far imagination drifts: mean position error in pixels (blocks,) of an imagined rollout, per block ahead.
+
+    From ``n`` held-out moments (``test_eps``), the model reads the last ``history`` frames (one per action block)
+    with the blocks executed after them, imagines ``blocks`` blocks of the recorded actions, and an MLP probe,
+    fitted on encoder latents of training frames (``train_eps``), reads a position off every imagined latent; the
+    error is its distance to the recorded position. Comparable across models whose latents differ (a model with
+    history 1 and one with history 3), because it is measured in pixels.
+    """
+    fs = model.cfg.frameskip
+    rng = np.random.default_rng(seed)
+    e = rng.integers(0, len(train_eps), 4000)
+    t = rng.integers(0, train_eps.pos.shape[1], 4000)
+    probe = fit_probe(encode_frames(model, np.asarray(train_eps.frames[e, t])).cpu(), torch.as_tensor(train_eps.pos[e, t]),
+                      "mlp")
+    past = (history - 1) * fs
+    steps = test_eps.actions.shape[1]
+    e = rng.integers(0, len(test_eps), n)
+    t0 = rng.integers(past, steps - blocks * fs + 1, n)  # now: the frame the rollout starts from
+    frame_t = t0[:, None] + fs * np.arange(-(history - 1), blocks + 1)  # context, now, and the imagined frames
+    z_ctx = encode_frames(model, np.asarray(test_eps.frames[e[:, None], frame_t[:, :history]]))  # (n, history, D)
+    act_t = (t0 - past)[:, None] + np.arange(past + blocks * fs)
+    blk = torch.as_tensor(stats.block(test_eps.actions[e[:, None], act_t], fs), device=z_ctx.device)  # (n, h-1+B, A)
+    h = history - 1
+    context = (z_ctx[:, :h], blk[:, :h]) if h else (None, None)
+    with torch.no_grad():
+        z = model.rollout(z_ctx[:, -1], blk[:, h:], history, *context)  # (n, blocks, D)
+    guess = probe(z.reshape(-1, z.shape[-1]).cpu()).reshape(n, blocks, 2).numpy()
+    true = test_eps.pos[e[:, None], frame_t[:, history:]]
+    return np.linalg.norm(guess - true, axis=-1).mean(0)

@@ -129,17 +129,22 @@ def voe_episodes(n: int, blocks: int = 8, frameskip: int = 5, size: int = 64, se
 
 
 @torch.no_grad()
-def surprise(predictor: torch.nn.Module, z: torch.Tensor, blocks: torch.Tensor) -> torch.Tensor:
+def surprise(predictor: torch.nn.Module, z: torch.Tensor, blocks: torch.Tensor, history: int = 1) -> torch.Tensor:
     """Per-step surprise (N, L): the squared error, averaged over the D dimensions, between the
     prediction of z_{t+1} from (z_t, block_t) and the encoder's z_{t+1}.
 
     z: (N, L + 1, D) latents of consecutive frames; blocks: (N, L, A) the z-scored action blocks
-    between them. One latent of context (Two-Room has no inertia: one frame is the whole state),
-    so every step is scored independently and all steps go through the predictor in one batch.
+    between them. history = 1 (Two-Room has no inertia: one frame is the whole state) scores every
+    step independently, all in one batch; history = h reads z_{t-h+1..t} and their blocks (fewer at
+    the start), as a world with momentum needs (``lewm_mini.momentum``).
     """
     n, l, d = z.shape[0], blocks.shape[1], z.shape[2]
-    pred = predictor(z[:, :-1].reshape(n * l, 1, d), blocks.reshape(n * l, 1, -1))[:, 0]
-    return (pred.reshape(n, l, d) - z[:, 1:]).pow(2).mean(-1)
+    if history == 1:
+        pred = predictor(z[:, :-1].reshape(n * l, 1, d), blocks.reshape(n * l, 1, -1))[:, 0].reshape(n, l, d)
+    else:
+        pred = torch.stack([predictor(z[:, max(0, t + 1 - history) : t + 1], blocks[:, max(0, t + 1 - history) : t + 1])[:, -1]
+                            for t in range(l)], dim=1)
+    return (pred - z[:, 1:]).pow(2).mean(-1)
 
 
 def frame_difference(frames: np.ndarray) -> np.ndarray:

@@ -370,3 +370,29 @@ class TwoRoomEnv(gym.Env):
 
 if ENV_ID not in gym.registry:
     gym.register(id=ENV_ID, entry_point=TwoRoomEnv)
+
+
+# ----------------------------------------------------------------------------- the worlds
+
+WORLDS = ("two-room", "momentum")  # Two-Room (here) and the puck with momentum (lewm_mini.momentum)
+
+
+def make_world(name: str, n: int, size: int = 64, seed: int | None = None) -> BatchedTwoRoom:
+    """N batched worlds of kind ``name``: the one place data, planning and evaluation make a world.
+
+    Every world has Two-Room's interface: ``reset(start, goal)``, ``step(actions)``, ``render()``,
+    ``goal_frames()``, ``success()``, ``pos``, ``goal`` and ``geo`` (the layout, for tasks and success).
+    """
+    check_world(name)
+    if name == "momentum":
+        from .momentum import BatchedMomentum
+
+        return BatchedMomentum(n, size, seed)
+    return BatchedTwoRoom(n, size, seed)
+
+
+def check_world(name: str) -> str:
+    """``name`` if it names a world, else a ValueError that lists the worlds."""
+    if name not in WORLDS:
+        raise ValueError(f"unknown world {name!r}; use one of {WORLDS}")
+    return name
