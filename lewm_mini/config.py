@@ -180,8 +180,9 @@ def with_icem(cfg: Config) -> Config:
     return dataclasses.replace(cfg, plan=dataclasses.replace(cfg.plan, **keep))
 
 
-def for_world(cfg: Config, world: str) -> Config:
-    """``cfg`` in another world (``lewm_mini.world.WORLDS``); "two-room" returns it unchanged.
+def for_world(cfg: Config, world: str, history: int | None = None) -> Config:
+    """``cfg`` in another world (``lewm_mini.world.WORLDS``); "two-room" returns it unchanged. ``history``: the
+    frames of context the predictor reads (``ModelConfig.history``), when not the profile's 3.
 
     "momentum": a frame does not show the velocity, so rollouts keep the model's whole history
     (``PlanConfig.history`` None: 3 latents), and the planner is flat CEM scored by the latent cost
@@ -191,6 +192,8 @@ def for_world(cfg: Config, world: str) -> Config:
     """
     from .world import check_world
 
+    if history is not None:
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, history=history))
     if check_world(world) == "two-room":
         return cfg
     plan = dataclasses.replace(cfg.plan, planner="cem", sum_cost=True, history=None)

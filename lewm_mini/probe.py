@@ -197,3 +197,22 @@ def rollout_position_error(model: torch.nn.Module, stats, train_eps, test_eps, h
     guess = probe(z.reshape(-1, z.shape[-1]).cpu()).reshape(n, blocks, 2).numpy()
     true = test_eps.pos[e[:, None], frame_t[:, history:]]
     return np.linalg.norm(guess - true, axis=-1).mean(0)
+
+
+def velocity_probe(model: torch.nn.Module, train_eps, test_eps, history: int = 3, n: int = 4000, seed: int = 0) -> dict:
+    """Can the velocity be read off the latents? Linear probes of the puck's velocity (Momentum world) at a frame,
+    from that frame's latent alone and from the latents of the last ``history`` frames (one block apart,
+    concatenated: what the predictor reads). {"single": {"r", "rmse"}, "history": {"r", "rmse"}}, rmse in px/step."""
+    fs = model.cfg.frameskip
+    rng = np.random.default_rng(seed)
+
+    def sample(eps):
+        e = rng.integers(0, len(eps), n)
+        t = rng.integers((history - 1) * fs, eps.pos.shape[1], n)
+        frame_t = t[:, None] + fs * np.arange(-(history - 1), 1)  # (n, history), oldest first
+        z = encode_frames(model, np.asarray(eps.frames[e[:, None], frame_t])).cpu()  # (n, history, D)
+        return z, torch.as_tensor(eps.vel[e, t])
+
+    (z_tr, v_tr), (z_te, v_te) = sample(train_eps), sample(test_eps)
+    return {"single": probe_report(z_tr[:, -1], v_tr, z_te[:, -1], v_te),
+            "history": probe_report(z_tr.flatten(1), v_tr, z_te.flatten(1), v_te)}

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .probe import encode_frames  # noqa: F401  (public here too: lewm_mini.surprise.encode_frames)
+from .probe import encode_frames  # (public here too: lewm_mini.surprise.encode_frames)
 from .world import Geometry, in_wall, render, room_of, sample_free_positions, step_positions
 
 KINDS = ("teleport", "wall", "colour")  # the three events; "normal" is the unperturbed version
@@ -184,3 +184,17 @@ def velocity_cosines(z: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """
     v = z[:, 1:] - z[:, :-1]
     return F.cosine_similarity(v[:, :-1], v[:, 1:], dim=-1, eps=eps)
+
+
+def event_scores(model: torch.nn.Module, stats, episodes, history: int = 1) -> dict[str, dict[str, np.ndarray]]:
+    """Scores of the event block of scripted episodes (``VoEEpisodes``, or the Momentum world's ``MomentumVoE``):
+    {kind: {"surprise": (N,), "frame_difference": (N,)}}, the model's surprise with ``history`` latents of
+    context and the pixel baseline, both at the block during which the event happens."""
+    blocks = torch.as_tensor(stats.block(episodes.actions, episodes.frameskip))
+    out = {}
+    for kind, frames in episodes.frames.items():
+        z = encode_frames(model, frames)
+        s = surprise(model.predictor, z, blocks.to(z.device), history)
+        out[kind] = {"surprise": s[:, episodes.event].cpu().numpy(),
+                     "frame_difference": frame_difference(frames)[:, episodes.event]}
+    return out

@@ -962,7 +962,7 @@ print(f"grid_step == lewm_mini.world.step_positions on {len(c)} (cell, action) p
 #   into one latent vector (chapters 01-02) and predicts the next latent from the action (03), trained
 #   with a loss that cannot collapse (04, 05); it plans with CEM (06), round walls with waypoints (07)
 #   and with a learned distance in time (08), and we look inside it (09) before the capstone on one GPU
-#   (10).
+#   (11).
 #
 # ## Check your understanding
 #

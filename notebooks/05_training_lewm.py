@@ -1076,8 +1076,8 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   most isotropic and the worst of the three non-collapsed runs on both. Planning success is another
 #   matter, measured in chapter 06.
 #
-# **The trained model stays in the cache:** chapters 06 to 10 load it with `cached_run(cfg)`, or train
-# it first if it is missing (a fresh Colab session).
+# **The trained model stays in the cache:** chapters 06 to 09 and 11 load it with `cached_run(cfg)`, or
+# train it first if it is missing (a fresh Colab session).
 #
 # ## Check your understanding
 #

@@ -17,9 +17,9 @@
 # ---
 
 # %% [markdown]
-# # 10 · The capstone: the whole pipeline on one GPU (and on several)
+# # 11 · The capstone: the whole pipeline on one GPU (and on several)
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/10_capstone_one_gpu.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/lewm-mini/lewm-mini/blob/main/notebooks/11_capstone_one_gpu.ipynb)
 #
 # Chapters 01 to 09 built LeWorldModel piece by piece. This chapter runs all of it, with the package, at
 # the largest size your hardware allows: on a GPU the **gpu profile** (a ViT-Tiny encoder and a 6-layer

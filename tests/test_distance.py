@@ -112,7 +112,7 @@ def test_distance_planner_plans_with_the_head(ci_run, tmp_path):
     assert own["planner"] == "distance" and list((cache_dir() / "distance").glob("distance-*.pt"))
 
 
-def test_the_score_is_the_head_distance_of_the_last_or_every_imagined_block():
+def test_the_score_is_the_head_distance_or_latent_cost_of_the_last_or_every_imagined_block():
     head = DistanceHead(4)
     plan = dataclasses.replace(get_config("ci").plan, sum_cost=False)
     planner = Planner.__new__(Planner)  # only the scoring: no model needed
@@ -124,7 +124,9 @@ def test_the_score_is_the_head_distance_of_the_last_or_every_imagined_block():
         assert torch.allclose(last, head(z[:, :, -1], target[:, None]))
         planner.cfg = dataclasses.replace(plan, sum_cost=True)
         assert torch.allclose(planner.goal_score(target)(z), head(z, target[:, None, None]).mean(-1))
-        planner.planner = "cem"
+        planner.planner = "cem"  # the latent cost: of every imagined block (the Momentum world's arrive-and-stop) ...
+        assert torch.allclose(planner.goal_score(target)(z), ((z - target[:, None, None]) ** 2).sum(-1).mean(-1))
+        planner.cfg = plan  # ... or of the last one (LeWM's)
         assert torch.allclose(planner.goal_score(target)(z), ((z[:, :, -1] - target[:, None]) ** 2).sum(-1))
 
 

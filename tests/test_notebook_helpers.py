@@ -86,7 +86,7 @@ def test_persistent_cache_refuses_the_vm_disk_for_the_gpu_profile(monkeypatch, t
 
 
 def test_every_chapter_that_loads_a_model_finds_it_on_drive_in_colab(monkeypatch, tmp_path):
-    """Chapters 06-09 call only cached_run: in a fresh Colab session it must look on Drive, where 05 or 10 trained."""
+    """Chapters 06-09 call only cached_run: in a fresh Colab session it must look on Drive, where 05 or 11 trained."""
     from pathlib import Path
 
     import lewm_mini.notebook as nb

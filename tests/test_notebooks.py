@@ -345,7 +345,7 @@ def test_a_check_cell_shows_its_message_only():
 
 def test_the_gpu_chapter_opens_on_a_colab_gpu_runtime():
     """Colab reads the runtime type from the notebook's metadata; the .py header carries it."""
-    nb = json.loads((ROOT / "notebooks" / "10_capstone_one_gpu.ipynb").read_text())
+    nb = json.loads((ROOT / "notebooks" / "11_capstone_one_gpu.ipynb").read_text())
     assert nb["metadata"]["accelerator"] == "GPU" and nb["metadata"]["colab"]["gpuType"]
 
 
