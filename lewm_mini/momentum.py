@@ -206,9 +206,12 @@ def _slide(pos: np.ndarray, vel: np.ndarray, steps: int, geo: MomentumGeometry, 
     return p_all, v_all, bounces
 
 
-def voe_episodes(n: int, blocks: int = 6, frameskip: int = 5, size: int = 64, seed: int = 0,
-                 min_speed: float = 0.5) -> MomentumVoE:
-    """``n`` scripted episodes of each kind (``MomentumVoE``), the event during block ``blocks // 2``.
+def voe_episodes(n: int, blocks: int = 5, frameskip: int = 5, size: int = 64, seed: int = 0,
+                 min_speed: float = 0.5, event: int = 2) -> MomentumVoE:
+    """``n`` scripted episodes of each kind (``MomentumVoE``), the event during block ``event``.
+
+    Block 2 is the earliest at which a model with 3 frames of context has seen all three before the event; a
+    sliding puck loses 5% of its speed a step, so an early event is a visible one (about 0.6 of the start speed).
 
     Starts and velocities are drawn at random and kept when they fit the script: a "bounce" puck meets
     exactly one wall, during the event block; a "reverse" or "stop" puck meets none in the whole episode
@@ -219,7 +222,9 @@ def voe_episodes(n: int, blocks: int = 6, frameskip: int = 5, size: int = 64, se
 
     geo = MomentumGeometry(size)
     rng = np.random.default_rng(seed)
-    event, steps = blocks // 2, blocks * frameskip
+    if not 0 < event < blocks:
+        raise ValueError(f"the event block must lie inside the episode, 0 < event < {blocks}; got {event}")
+    steps = blocks * frameskip
     lo, hi = event * frameskip, (event + 1) * frameskip
     out_pos, out_vel = {}, {}
     for kind in VOE_KINDS:

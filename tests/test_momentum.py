@@ -133,7 +133,7 @@ def test_voe_episodes_follow_their_script():
     voe = voe_episodes(20, seed=1)
     e = voe.event
     for kind in VOE_KINDS:
-        assert voe.frames[kind].shape == (20, 7, 64, 64, 3)
+        assert voe.frames[kind].shape == (20, 6, 64, 64, 3)
         speed = np.linalg.norm(voe.vel[kind], axis=-1)
         assert (speed[:, e] > 0.5).all()
     assert (np.linalg.norm(voe.vel["stop"][:, e + 1], axis=-1) == 0).all()

@@ -70,10 +70,10 @@ def _variant(pos, vel, force, geo, *, velocity="force, friction", cap="norm", mo
         v = pushed * m / np.maximum(np.linalg.norm(pushed, axis=1, keepdims=True), 1e-12)
     step = {"new": v, "old": vel, "uncapped": pushed, "before friction": vel + a * force}[move]
     vx, vy = v[:, 0].copy(), v[:, 1].copy()
-    late_flip = np.zeros(len(pos), bool)  # "both, returned": the other component reversed in the output only
+    late_flip = np.zeros(len(pos), bool)  # "both, returned": the whole velocity of a puck that bounced, reversed
 
     def reversed_at(hit, normal, other):
-        if reverse == "keep":
+        if reverse in ("keep", "both, returned"):  # "both, returned": reversed at the end
             return normal, other
         normal = np.where(hit, -normal, normal)
         if reverse == "both":
@@ -110,27 +110,27 @@ def _variant(pos, vel, force, geo, *, velocity="force, friction", cap="norm", mo
     return np.stack([x, y], 1), np.stack([vx, vy], 1)
 
 
-# What each wrong answer gets wrong, and what the checker compares: "pos", "vel" or "both".
+# What each wrong answer gets wrong, and what the checker compares: "both" (positions and velocities) or "pos".
 STEP_VARIANTS = {
-    "friction first": (dict(velocity="friction, force"), "vel"),
-    "no friction": (dict(velocity="no friction"), "vel"),
-    "no accel": (dict(velocity="no accel"), "vel"),
-    "no cap": (dict(cap="none"), "vel"),
-    "cap per component": (dict(cap="component"), "vel"),
-    "cap before friction": (dict(cap="before friction"), "vel"),
-    "always at max speed": (dict(cap="always"), "vel"),
-    "old velocity": (dict(move="old"), "pos"),
-    "uncapped move": (dict(move="uncapped"), "pos"),
-    "move before friction": (dict(move="before friction"), "pos"),
-    "clamped": (dict(border="clamp"), "pos"),
-    "velocity kept": (dict(reverse="keep"), "vel"),
-    "both reversed": (dict(reverse="both"), "vel"),
-    "both reversed, returned": (dict(reverse="both, returned"), "vel"),
-    "swapped faces": (dict(wall="swapped faces"), "pos"),
-    "wall ignores door": (dict(wall="ignores door"), "pos"),
-    "new y": (dict(wall="new y"), "both"),
-    "no door edges": (dict(door=False), "pos"),
-    "no wall": (dict(wall="none"), "pos"),
+    "friction first": ({"velocity": "friction, force"}, "both"),
+    "no friction": ({"velocity": "no friction"}, "both"),
+    "no accel": ({"velocity": "no accel"}, "both"),
+    "no cap": ({"cap": "none"}, "both"),
+    "cap per component": ({"cap": "component"}, "both"),
+    "cap before friction": ({"cap": "before friction"}, "both"),
+    "always at max speed": ({"cap": "always"}, "both"),
+    "old velocity": ({"move": "old"}, "both"),
+    "uncapped move": ({"move": "uncapped"}, "both"),
+    "move before friction": ({"move": "before friction"}, "both"),
+    "clamped": ({"border": "clamp"}, "pos"),  # the velocity: kept, reversed or zeroed
+    "velocity kept": ({"reverse": "keep"}, "both"),
+    "both reversed": ({"reverse": "both"}, "both"),
+    "both reversed, returned": ({"reverse": "both, returned"}, "both"),
+    "swapped faces": ({"wall": "swapped faces"}, "both"),
+    "wall ignores door": ({"wall": "ignores door"}, "both"),
+    "new y": ({"wall": "new y"}, "both"),
+    "no door edges": ({"door": False}, "both"),
+    "no wall": ({"wall": "none"}, "both"),
 }
 
 
