@@ -34,7 +34,7 @@ CHAPTERS = [p for p in IPYNB if p.parent.name == "notebooks"]
 # Chapters whose cpu-profile run has not been stored yet (the session that wrote them ran out of CPU
 # time). Each may have no outputs (the test says so and skips); outputs it does store must be current.
 # Remove a chapter from this set once `python tools/execute_notebooks.py --only NN` has stored its run.
-AWAITING_OUTPUTS: set[str] = {"10_world_with_momentum"}  # chapters whose cpu-profile outputs are not stored yet
+AWAITING_OUTPUTS: set[str] = set()  # chapters whose cpu-profile outputs are not stored yet
 ALLOW_STALE = os.environ.get("LEWM_ALLOW_STALE_OUTPUTS", "") not in ("", "0")
 stale_ok = pytest.mark.skipif(ALLOW_STALE, reason="LEWM_ALLOW_STALE_OUTPUTS=1: chapter outputs not checked")
 ids = lambda p: f"{p.parent.name}/{p.name}"  # noqa: E731
