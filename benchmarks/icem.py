@@ -30,7 +30,8 @@ from pathlib import Path
 import torch
 
 from lewm_mini.config import ICEM, ICEM_SIZES, PlanConfig, get_config, plain_cem, usable_cpus
-from lewm_mini.evaluate import Planner, evaluate, summary
+from lewm_mini.evaluate import evaluate, summary
+from lewm_mini.planning import planner_parts
 from lewm_mini.notebook import cached_run
 
 PLAIN = {k: getattr(PlanConfig(), k) for k in (*ICEM, *ICEM_SIZES)}  # as plain_cem(), at LeWM's sizes
@@ -73,7 +74,7 @@ def main() -> None:
     cfg = get_config(args.profile)
     trained = cached_run(cfg, progress=False)
     model, stats = trained.model, trained.stats
-    graph = Planner(model, stats, cfg.plan, planner="graph", data=cfg.data).graph
+    graph, _ = planner_parts(model, cfg, "graph", None, progress=False)
     chosen = tune_grid() if args.tune else {k: settings(cfg)[k] for k in args.settings.split(",")}
     planners = ["cem"] if args.tune else args.planners.split(",")
     out = {"machine": f"{usable_cpus()} usable CPUs, torch {torch.__version__}", "profile": cfg.profile,

@@ -1,33 +1,22 @@
 """lewm_mini: a small LeWorldModel (JEPA world model from pixels) for teaching.
 
-    from lewm_mini import get_config, train_lewm, evaluate_mpc, SIGReg, TwoRoomEnv
+Each idea lives in the module named after it (README "Package map"; CONTRIBUTING.md draws the layers), and
+every chapter imports from there: ``from lewm_mini.cem import cem``, ``from lewm_mini.train import train``.
+The top level names only what you start from:
 
-The submodules keep their names (``lewm_mini.train``, ``lewm_mini.evaluate``, ``lewm_mini.cem``,
-``lewm_mini.rollout`` are modules); their main functions are exported here under names that do not
-hide them: ``train_lewm``, ``evaluate_mpc``, ``cem_minimize``, ``rollout_latents``.
+    from lewm_mini import get_config, for_world, LeWM, SIGReg, load_model, TwoRoomEnv, MomentumEnv
+
+``get_config(profile)`` and ``for_world(cfg, "momentum")`` give a configuration, ``LeWM`` is the whole model,
+``SIGReg`` its regulariser, ``load_model(checkpoint)`` a trained one, and the two Gymnasium environments
+(``LeWM/TwoRoom-v0``, ``LeWM/Momentum-v0``) the worlds.
 """
 
-from .cem import cem as cem_minimize
-from .config import Config, auto_profile, cache_dir, get_config, pick_device, seed_everything
-from .data import ActionStats, ClipSampler, Episodes, collect, frames_to_tensor, held_out_episodes, load_or_collect
-from .decoder import Decoder
-from .evaluate import Planner, make_tasks, run_mpc, run_random
-from .evaluate import evaluate as evaluate_mpc
-from .jepa import LeWM, parameter_table
-from .predictor import AdaLNBlock, Predictor
-from .probe import effective_rank, encode_frames
-from .projector import Projector
-from .rollout import rollout as rollout_latents
+from .config import for_world, get_config
+from .jepa import LeWM
+from .momentum import MomentumEnv
 from .sigreg import SIGReg
-from .train import load_checkpoint, load_model
-from .train import train as train_lewm
-from .world import ENV_ID, BatchedTwoRoom, Geometry, TwoRoomEnv, render
+from .train import load_model
+from .world import TwoRoomEnv
 
-__all__ = [
-    "ActionStats", "AdaLNBlock", "BatchedTwoRoom", "ClipSampler", "Config", "Decoder", "ENV_ID", "Episodes", "Geometry",
-    "LeWM", "Planner", "Predictor", "Projector", "SIGReg", "TwoRoomEnv", "auto_profile", "cache_dir",
-    "cem_minimize", "collect", "effective_rank", "encode_frames", "evaluate_mpc", "frames_to_tensor", "get_config",
-    "held_out_episodes", "load_checkpoint", "load_model", "load_or_collect", "make_tasks", "parameter_table",
-    "pick_device", "render", "rollout_latents", "run_mpc", "run_random", "seed_everything", "train_lewm",
-]
+__all__ = ["LeWM", "MomentumEnv", "SIGReg", "TwoRoomEnv", "for_world", "get_config", "load_model"]
 __version__ = "0.1.0"

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 
-from .config import PROFILES, for_world, get_config, pick_device, plain_cem, with_icem
+from . import cache
+from .config import PROFILES, for_world, get_config, override, pick_device, plain_cem, with_icem
 from .distributed import process_group, rank
 from .evaluate import PROTOCOLS, evaluate, summary
 from .planning import PLANNERS, planner_parts
@@ -104,7 +105,7 @@ def chosen_planner(cfg, planner: str | None) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    cfg = for_world(get_config(args.profile), args.world)
+    cfg = override(for_world(get_config(args.profile), args.world), args.set)
     if args.steps is not None:
         cfg.train.steps = args.steps
     with process_group():  # under torchrun: DistributedDataParallel, one process per GPU (gloo on CPUs)
@@ -125,11 +126,14 @@ def with_solver(cfg, solver: str):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    if any(not a.startswith("plan.") for a in args.set):
+        raise ValueError("argument --set: a trained model's data, model and training settings are fixed; evaluate "
+                         "takes plan.* settings only, e.g. --set plan.horizon=3")
     model, stats, cfg = load_model(args.checkpoint, args.device or str(pick_device()))  # as train: the best device here
     if args.world is not None and args.world != cfg.data.world:
         raise ValueError(f"argument --world: {args.checkpoint} was trained in the {cfg.data.world} world; a model "
                          f"knows only the world it was trained in, so it cannot be evaluated in {args.world}")
-    cfg = with_solver(cfg, args.cem)
+    cfg = override(with_solver(cfg, args.cem), args.set)
     planner = chosen_planner(cfg, args.planner)
     for key in ("horizon", "samples", "iterations"):
         if getattr(args, key) is not None:
@@ -175,35 +179,39 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .viz import save_plan_figure
 
-    cfg = for_world(get_config(args.profile), args.world)
+    cfg = override(for_world(get_config(args.profile), args.world), args.set)
     planner = chosen_planner(cfg, args.planner)
-    try:
-        out = args.out = args.out or writable_dir(f"runs/{cfg.profile}" + ("" if args.world == "two-room" else f"-{args.world}"))
+    try:  # the report's folder; without --out, the model lives in the cache, where the chapters find it too
+        report = writable_dir(args.out or f"runs/{cfg.profile}" + ("" if args.world == "two-room" else f"-{args.world}"))
     except argparse.ArgumentTypeError as err:
         raise ValueError(f"argument --out: {err}") from None
-    print(f"profile {cfg.profile}, world {cfg.data.world}: {cfg.data.episodes} episodes, {cfg.train.steps} training steps -> {out}")
-    result = train(cfg, out, device=args.device)
-    cfg = with_solver(cfg, args.cem)
+    run_folder = args.run_dir = Path(args.out) if args.out else cache.run_dir(cfg)
+    print(f"profile {cfg.profile}, world {cfg.data.world}: {cfg.data.episodes} episodes, {cfg.train.steps} training "
+          f"steps -> {run_folder}")
+    result = train(cfg, run_folder, device=args.device)
+    cfg = override(with_solver(cfg, args.cem), [a for a in args.set if a.startswith("plan.")])
     print(f"checkpoint: {result.checkpoint} ({result.seconds:.0f} s of training this run)")
     results = []
     graph, head = planner_parts(result.model, cfg, planner, Path(result.checkpoint).parent)  # once
     for protocol in PROTOCOLS:
         r = evaluate(result.model, result.stats, cfg, protocol, args.episodes, args.seed, planner=planner,
                      graph=graph, head=head)
-        fig = save_plan_figure(r, out / f"plan_{protocol}.png", cfg.data.size, random_traj=r["random_trajectories"])
+        fig = save_plan_figure(r, report / f"plan_{protocol}.png", cfg.data.size, random_traj=r["random_trajectories"])
         print(f"picture: {fig}")
         results.append(honest(summary(r), cfg.profile))
-    (out / "results.json").write_text(json.dumps(results, indent=1))
+    (report / "results.json").write_text(json.dumps(results, indent=1))
+    print(f"results: {report / 'results.json'}")
     print(table(results))
     return 0
 
 
 def interrupted(args: argparse.Namespace, argv: list[str]) -> str:
     """What Ctrl-C leaves behind: the checkpoint, and the command that resumes from it."""
-    if args.cmd not in ("train", "run") or args.out is None:
+    folder = args.out if args.cmd == "train" else getattr(args, "run_dir", None)
+    if args.cmd not in ("train", "run") or folder is None:
         return "interrupted."
     command = shlex.join(["python", "-m", "lewm_mini", *(a for a in argv if a != "--fresh")])
-    path = Path(args.out) / CHECKPOINT
+    path = Path(folder) / CHECKPOINT
     if path.exists():
         return f"interrupted: the last checkpoint is {path}. Resume with:\n  {command}"
     return f"interrupted before the first checkpoint ({path}). Start again with:\n  {command}"
@@ -221,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--world", choices=WORLDS, default="two-room", help="two-room, or momentum: a puck that keeps "
                    "moving (chapter 10) (default: %(default)s)")
     p.add_argument("--device", type=device, help="cpu, cuda, cuda:N or mps (default: CUDA when present, else cpu)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help="any config field, e.g. --set train.steps=500 --set plan.horizon=3 (lewm_mini.config)")
     p.set_defaults(fn=cmd_train)
     p = sub.add_parser("evaluate", help="plan with a checkpoint and report success beside a random policy")
     p.add_argument("--checkpoint", required=True, type=checkpoint_file)
@@ -239,10 +249,14 @@ def main(argv: list[str] | None = None) -> int:
                    "checkpoint's)")
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
     p.add_argument("--device", type=device, help="cpu, cuda, cuda:N or mps (default: CUDA when present, else cpu)")
+    p.add_argument("--set", action="append", default=[], metavar="plan.FIELD=VALUE",
+                   help="any planning setting, e.g. --set plan.replan_every=5 (lewm_mini.config.PlanConfig)")
     p.set_defaults(fn=cmd_evaluate)
     p = sub.add_parser("run", help="collect data, train, evaluate both protocols, print a table, save pictures")
     p.add_argument("--profile", choices=(*PROFILES, "auto"), default="auto")
-    p.add_argument("--out", type=writable_dir, help="default: runs/<profile>")
+    p.add_argument("--out", type=writable_dir, help="the run's folder: checkpoint, results.json, pictures (default: "
+                   "the model in the cache, lewm_mini.cache.run_dir, where the chapters find it; results.json and "
+                   "pictures in runs/<profile>, runs/<profile>-momentum in the momentum world)")
     p.add_argument("--planner", choices=PLANNERS, help="cem, graph or distance (default: distance in two-room, cem in "
                    "momentum)")
     p.add_argument("--world", choices=WORLDS, default="two-room", help="two-room, or momentum: a puck that keeps "
@@ -251,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
     p.add_argument("--device", type=device, help="cpu, cuda, cuda:N or mps (default: CUDA when present, else cpu)")
+    p.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                   help="any config field, e.g. --set train.steps=500 --set plan.horizon=3 (lewm_mini.config)")
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("check", help="run exercise notebooks with every checker strict; say which exercises pass")
     p.add_argument("notebooks", nargs="*", help="exercise notebooks (.ipynb or .py; default: all of exercises/)")

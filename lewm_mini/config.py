@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .cache import cache_dir  # noqa: F401  (lewm_mini.cache owns it; chapters import it from here too)
+
 PROFILES = ("ci", "cpu", "gpu")
 
 
@@ -147,6 +149,54 @@ class Config:
         )
 
 
+def override(cfg: Config, assignments: list[str]) -> Config:
+    """``cfg`` with ``section.field=value`` assignments applied (the CLI's ``--set``), e.g. ``train.steps=500``,
+    ``plan.horizon=3``, ``model.channels=8,16,16,16``: every field of the config dataclasses, none listed by hand.
+
+    Values are read with the field's current type (bool: true/false/1/0; tuple: comma-separated; None: given as
+    "none"). ``data.size`` also sets ``model.image_size``, which must agree with it. A clear ValueError names a bad
+    assignment.
+    """
+    sections = {f.name: getattr(cfg, f.name) for f in dataclasses.fields(cfg) if dataclasses.is_dataclass(getattr(cfg, f.name))}
+    changes: dict[str, dict] = {}
+    for text in assignments:
+        key, eq, raw = text.partition("=")
+        section, dot, name = key.strip().partition(".")
+        if not eq or not dot:
+            raise ValueError(f"--set {text!r}: write section.field=value, e.g. train.steps=500")
+        if section not in sections:
+            raise ValueError(f"--set {text!r}: no section {section!r}; the sections are {sorted(sections)}")
+        fields = {f.name for f in dataclasses.fields(sections[section])}
+        if name not in fields:
+            raise ValueError(f"--set {text!r}: {section} has no field {name!r}; it has {sorted(fields)}")
+        changes.setdefault(section, {})[name] = _parse(getattr(sections[section], name), raw.strip(), text)
+    if "size" in changes.get("data", {}):
+        changes.setdefault("model", {}).setdefault("image_size", changes["data"]["size"])
+    new = {k: dataclasses.replace(sections[k], **v) for k, v in changes.items()}
+    out = dataclasses.replace(cfg, **new)
+    if out.data.size != out.model.image_size:
+        raise ValueError(f"data.size ({out.data.size}) and model.image_size ({out.model.image_size}) must agree")
+    return out
+
+
+def _parse(current, raw: str, text: str):
+    """``raw`` read as the type of ``current`` (a field's present value)."""
+    try:
+        if raw.lower() == "none":
+            return None
+        if isinstance(current, bool):
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError
+            return raw.lower() in ("true", "1")
+        if isinstance(current, tuple):
+            return tuple(type(current[0])(x) for x in raw.split(",")) if current else tuple(raw.split(","))
+        if current is None:  # e.g. PlanConfig.history: a whole number when set
+            return int(raw)
+        return type(current)(raw)
+    except ValueError:
+        raise ValueError(f"--set {text!r}: {raw!r} is not a {type(current).__name__}") from None
+
+
 def auto_profile() -> str:
     """LEWM_PROFILE if set, else "gpu" with CUDA, else "cpu"."""
     p = os.environ.get("LEWM_PROFILE", "").strip().lower()
@@ -248,13 +298,6 @@ def pick_device(device: str | None = None) -> torch.device:
 # Stored benchmark runs (JSON, text, figures), shipped with the package so that a chapter that reads one finds it
 # after a plain pip install (Colab) too. The benchmarks/ scripts write here (--out).
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def cache_dir() -> Path:
-    """Where data and checkpoints go: LEWM_CACHE, else ~/.cache/lewm_mini (e.g. point it at Drive)."""
-    path = Path(os.environ.get("LEWM_CACHE", Path.home() / ".cache" / "lewm_mini")).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def usable_cpus() -> int:

@@ -14,7 +14,6 @@ profile's 10,000 episodes take 24 MB on disk instead of 12 GB.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from dataclasses import asdict, dataclass
 
@@ -22,8 +21,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .config import DataConfig, cache_dir, show_progress
-from .world import Geometry, background, check_world, make_world, render, room_of, sample_free_positions
+from .cache import config_hash, data_dir  # noqa: F401  (config_hash: the capstone imports it from here)
+from .config import DataConfig, show_progress
+from .world import Geometry, background, in_doorway, make_world, render, room_of, sample_free_positions
 
 CHUNK = 1000  # episodes collected at once
 STRAIGHT_FRACTION = 0.25  # policy "heuristic-straight": agents that head straight for the target, into the wall
@@ -39,7 +39,7 @@ def heuristic_actions(pos: np.ndarray, target: np.ndarray, geo: Geometry, noise:
     ``straight`` (N,) bool: those agents head straight for their target, ignoring the door, and so
     press into the wall for as long as the target is behind it (policy "heuristic-straight")."""
     door = geo.door_center
-    in_door_band = (np.abs(pos[:, 0] - door[0]) <= geo.speed) & (pos[:, 1] >= geo.door[0]) & (pos[:, 1] <= geo.door[1])
+    in_door_band = in_doorway(pos, geo)  # the wall is 2 x speed thick: within one step of the door's centre line
     other_room = room_of(pos, geo) != room_of(target, geo)
     if straight is not None:
         other_room &= ~straight
@@ -177,25 +177,17 @@ def collect(cfg: DataConfig, seed: int | None = None, progress: bool = True) -> 
     return Episodes(RenderedFrames(pos, cfg.size), actions, pos, targets, vel)
 
 
-def config_hash(cfg: DataConfig, seed: int) -> str:
-    d = asdict(cfg)
-    if check_world(d["world"]) == "two-room":  # the key of every Two-Room data set made before worlds were selectable
-        del d["world"]
-    blob = json.dumps(d | {"seed": seed, "version": 2}, sort_keys=True)
-    return hashlib.sha1(blob.encode()).hexdigest()[:12]
-
-
 def load_or_collect(cfg: DataConfig, split: str = "train", progress: bool = True) -> Episodes:
     """Episodes for ``split`` ("train" uses cfg.seed, "eval" cfg.eval_seed), cached by config hash.
 
-    Files live in ``cache_dir()/data/<hash>/`` as .npy arrays: actions, positions, targets (and velocities in the Momentum world); the
+    Files live in ``lewm_mini.cache.data_dir(cfg, seed)`` as .npy arrays: actions, positions, targets (and velocities in the Momentum world); the
     frames are rendered from the positions when indexed. (Caches written before that also hold a
     frames.npy, 1.2 GB for the cpu profile, which is no longer read; delete it to free the space.)
     """
     if split not in ("train", "eval"):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     seed = cfg.seed if split == "train" else cfg.eval_seed
-    folder = cache_dir() / "data" / config_hash(cfg, seed)
+    folder = data_dir(cfg, seed)
     names = ("actions", "pos", "targets") + (("vel",) if cfg.world == "momentum" else ())
     if all((folder / f"{k}.npy").exists() for k in names):
         try:

@@ -156,16 +156,11 @@ def illegal_edges(graph: LatentGraph, geo, margin: float = 2.0) -> np.ndarray:
 
     Such an edge is a shortcut through the wall: a path using it cannot be executed.
     """
-    from .world import room_of
+    from .world import in_doorway, room_of
 
     e = graph.edges
     p, q = graph.pos[e[:, 0]], graph.pos[e[:, 1]]
-
-    def near_door(x: np.ndarray) -> np.ndarray:
-        (x0, x1), (y0, y1) = geo.wall, geo.door
-        return (x[:, 0] > x0 - margin - geo.speed) & (x[:, 0] < x1 + margin + geo.speed) & \
-            (x[:, 1] > y0 - margin) & (x[:, 1] < y1 + margin)
-
+    near_door = lambda x: in_doorway(x, geo, dx=margin + geo.speed, dy=margin)  # noqa: E731
     return (room_of(p, geo) != room_of(q, geo)) & ~(near_door(p) | near_door(q))
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from .world import BatchedTwoRoom, Geometry, TwoRoomEnv, check_actions, in_wall, room_of
+from .world import BatchedTwoRoom, Geometry, TwoRoomEnv, check_actions, in_doorway, in_wall, room_of
 
 ENV_ID = "LeWM/Momentum-v0"
 
@@ -95,7 +95,7 @@ def heuristic_forces(pos: np.ndarray, vel: np.ndarray, target: np.ndarray, geo: 
     coast, brake and stop.
     """
     door = geo.door_center
-    in_door_band = (np.abs(pos[:, 0] - door[0]) <= geo.max_speed * 3) & (pos[:, 1] >= geo.door[0]) & (pos[:, 1] <= geo.door[1])
+    in_door_band = in_doorway(pos, geo, dx=2 * geo.max_speed)  # within 3 x max_speed of the door's centre line
     other_room = (room_of(pos, geo) != room_of(target, geo)) & ~in_door_band
     waypoint = np.where(other_room[:, None], door, target)
     d = waypoint - pos

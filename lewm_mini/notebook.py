@@ -13,7 +13,9 @@ from pathlib import Path
 
 import torch
 
-from .config import Config, cache_dir, get_config, pick_device, seed_everything, set_cpu_threads
+from . import cache
+from .cache import cache_dir
+from .config import Config, get_config, pick_device, seed_everything, set_cpu_threads
 
 REPO_URL = "https://github.com/lewm-mini/lewm-mini"  # Colab installs lewm_mini from here: the one place to change it
 
@@ -92,11 +94,15 @@ def persistent_cache(profile: str, mount_point: str = DRIVE_MOUNT) -> Path:
     return cache_dir()
 
 
+def duration(seconds: float, digits: int = 1) -> str:
+    """A wall time for people: "59 s" under two minutes, else minutes with ``digits`` decimals ("5.1 min")."""
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.{digits}f} min"
+
+
 def expect(seconds_ci: float, seconds_cpu: float, seconds_gpu: float, profile: str) -> None:
     """Print the expected wall time of the next long cell for the current profile."""
     t = {"ci": seconds_ci, "cpu": seconds_cpu, "gpu": seconds_gpu}[profile]
-    print(f"[{profile} profile] expected wall time: about {t:.0f} s" if t < 120 else
-          f"[{profile} profile] expected wall time: about {t / 60:.0f} min")
+    print(f"[{profile} profile] expected wall time: about {duration(t, 0)}")
 
 
 # How long training a profile's model takes, for the line cached_run prints before it trains.
@@ -108,7 +114,7 @@ TRAINING_TIME = {"ci": "a few seconds",
 def cached_run(cfg: Config, progress: bool = True):
     """Train with ``cfg``, or reuse the run an earlier chapter already made with the same config.
 
-    Runs live in ``cache_dir()/models/<profile>-<cfg.run_key()>/`` (data, model and training settings); a finished run is loaded,
+    Runs live in ``lewm_mini.cache.run_dir(cfg)``, ``cache_dir()/models/<profile>-<cfg.run_key()>/`` (data, model and training settings); a finished run is loaded,
     an interrupted one resumes. In Colab the cache is on Google Drive (``persistent_cache``), so every chapter
     finds the model chapter 05 or 11 trained, also in a fresh session. Returns a ``TrainResult`` (model in
     eval mode, stats, history).
@@ -118,7 +124,7 @@ def cached_run(cfg: Config, progress: bool = True):
     from .train import CHECKPOINT
 
     persistent_cache(cfg.profile)  # outside Colab: nothing changes
-    run_dir = cache_dir() / "models" / f"{cfg.profile}-{cfg.run_key()}"
+    run_dir = cache.run_dir(cfg)
     if (run_dir / CHECKPOINT).exists():
         print(f"model: the {cfg.profile}-profile run is in the cache ({run_dir}): loading it")
     else:

@@ -22,8 +22,7 @@ from torch import nn
 
 from .cem import cem
 from .config import Config, PlanConfig
-from .predictor import ActionEncoder, AdaLNBlock, CausalSelfAttention, Predictor
-from .projector import Projector
+from .predictor import AdaLNBlock, CausalSelfAttention, Predictor
 from .rollout import rollout
 
 
@@ -47,21 +46,19 @@ class PatchBlock(AdaLNBlock):
         self.attn = FrameCausalAttention(width, heads, dropout)
 
 
-class PatchPredictor(nn.Module):
-    """(z (B, T, P, D), a (B, T, A)) -> predicted next patch tokens (B, T, P, D); T <= history."""
+class PatchPredictor(Predictor):
+    """(z (B, T, P, D), a (B, T, A)) -> predicted next patch tokens (B, T, P, D); T <= history.
+
+    ``Predictor`` with P tokens per frame: its blocks become ``PatchBlock``s, and a learned embedding says which
+    patch a token is, beside the one that says which frame."""
 
     def __init__(self, cfg, tokens_per_frame: int):
-        super().__init__()
+        super().__init__(cfg)
         w = cfg.pred_width
-        self.history = cfg.history
-        self.action_encoder = ActionEncoder(cfg.action_dim * cfg.frameskip, w)
-        self.inp = nn.Linear(cfg.latent, w)
         self.pos = nn.Parameter(torch.randn(1, cfg.history, 1, w) * 0.02)  # which frame
         self.patch_pos = nn.Parameter(torch.randn(1, 1, tokens_per_frame, w) * 0.02)  # which patch
         self.blocks = nn.ModuleList(PatchBlock(w, cfg.pred_heads, cfg.pred_mlp, cfg.dropout)
                                     for _ in range(cfg.pred_depth))
-        self.norm = nn.LayerNorm(w)
-        self.pred_proj = Projector(w, cfg.proj_hidden, cfg.latent)
 
     def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         t = z.shape[1]

@@ -24,8 +24,9 @@ import numpy as np
 import torch
 
 from .cem import cem, shift_plan
-from .config import Config, DataConfig, PlanConfig
-from .data import ActionStats, frames_to_tensor
+from .config import Config, PlanConfig
+from .data import ActionStats
+from .probe import encode_frames
 from .jepa import LeWM
 from .world import Geometry, render, room_of
 
@@ -44,20 +45,20 @@ class Planner:
     ``plan.cem_replan_every`` steps (0: the whole plan), then replans. planner="graph": CEM to a
     latent waypoint ``plan.reach`` blocks down the shortest path of a graph over training frames
     (``lewm_mini.graph``), or to the goal once it is within reach, over ``plan.graph_horizon``
-    blocks; ``graph`` is built from the cached training episodes when not given. planner="distance":
+    blocks (``graph``: built outside, e.g. by ``planner_parts``). planner="distance":
     CEM to the goal over ``plan.distance_horizon`` blocks, scored by the learned distance ``head``
     (``lewm_mini.distance``), averaged over the imagined blocks when ``plan.sum_cost``. Graph and
     distance planners replan every ``plan.replan_every`` steps.
     """
 
     def __init__(self, model: LeWM, stats: ActionStats, plan: PlanConfig, seed: int = 0,
-                 planner: str | None = None, graph=None, data: DataConfig | None = None, head=None):
+                 planner: str | None = None, graph=None, head=None):
         self.model = model.eval()  # BatchNorm running statistics, no dropout
         self.stats = stats
         self.cfg = plan
-        self.planner = planner or plan.planner
-        if self.planner not in (*PLANNERS, "door-oracle"):
-            raise ValueError(f"unknown planner {self.planner!r}; use one of {PLANNERS}")
+        self.kind = planner or plan.planner  # "cem", "graph", "distance" (or the "door-oracle" ablation)
+        if self.kind not in (*PLANNERS, "door-oracle"):
+            raise ValueError(f"unknown planner {self.kind!r}; use one of {PLANNERS}")
         self.fs = model.cfg.frameskip
         self.history = plan.history or model.cfg.history
         self.device = next(model.parameters()).device
@@ -70,21 +71,15 @@ class Planner:
         self.evaluations = 0  # candidate plans rolled out by the model, summed over problems
         self.solves = 0  # CEM solves, one per problem per replan
         self._previous: torch.Tensor | None = None  # the last plans (P, H, A), for warm starts
-        if self.planner == "graph" and graph is None:
-            from .data import load_or_collect
-            from .graph import build_graph
-
-            if data is None:
-                raise ValueError("planner='graph' needs the training data config (data=cfg.data) or a graph")
-            episodes = load_or_collect(data, "train", progress=False)
-            self.graph = build_graph(model, episodes, self.fs, n_episodes=plan.graph_episodes, seed=seed)
-        if self.planner == "distance" and self.head is None:
+        if self.kind == "graph" and graph is None:
+            raise ValueError("planner='graph' needs a waypoint graph: graph=build_graph(...), or planner_parts")
+        if self.kind == "distance" and self.head is None:
             raise ValueError("planner='distance' needs a distance head: head=cached_distance(...), or planner_parts")
 
     @property
     def steps_per_solve(self) -> int:
         """Environment steps MPC executes from each plan before replanning."""
-        if self.planner != "cem":
+        if self.kind != "cem":
             return min(self.cfg.replan_every, self.horizon * self.fs)
         return min(self.cfg.cem_replan_every or self.cfg.horizon * self.fs, self.cfg.horizon * self.fs)
 
@@ -92,7 +87,7 @@ class Planner:
     def horizon(self) -> int:
         """CEM horizon in action blocks: ``plan.horizon`` (cem), ``plan.distance_horizon`` (distance), else
         ``plan.graph_horizon``."""
-        return {"cem": self.cfg.horizon, "distance": self.cfg.distance_horizon}.get(self.planner, self.cfg.graph_horizon)
+        return {"cem": self.cfg.horizon, "distance": self.cfg.distance_horizon}.get(self.kind, self.cfg.graph_horizon)
 
     def reset(self) -> None:
         """Forget the previous plans (new tasks): the next solve starts cold."""
@@ -101,7 +96,7 @@ class Planner:
     @torch.inference_mode()
     def encode(self, frames: np.ndarray) -> torch.Tensor:
         """uint8 frames (P, H, W, 3) -> latents (P, D), with the training preprocessing."""
-        return self.model.encode(frames_to_tensor(frames, self.model.cfg.image_size).to(self.device))
+        return encode_frames(self.model, frames)
 
     @torch.inference_mode()
     def targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
@@ -112,7 +107,7 @@ class Planner:
         doorway while the agent is in the other room than the goal. It is no upper bound: the door is
         usually beyond the latent cost's informative radius (8% against the graph's 78% on 50 tasks).
         """
-        if self.planner == "door-oracle":
+        if self.kind == "door-oracle":
             return self._door_targets(z0, zg)
         from .graph import choose_waypoint, goal_trees, snap
 
@@ -173,7 +168,7 @@ class Planner:
         """The cost of imagined latents (P, N, H, D) against targets (P, D) -> (P, N): the one place a
         planner's score is written. Latent cost or learned distance, of the last latent or (``sum_cost``) averaged
         over the imagined blocks."""
-        if self.planner != "distance":
+        if self.kind != "distance":
             if self.cfg.sum_cost:
                 return lambda z: latent_cost(z, target[:, None, None]).mean(-1)
             return lambda z: latent_cost(z[:, :, -1], target[:, None])
@@ -197,7 +192,7 @@ class Planner:
         z0, zg = self.encode(frames), self.encode(goal_frames)
         self._frames, self._goal_frames = frames, goal_frames
         context = self._context(past_frames, past_actions, len(frames))
-        if self.planner in ("cem", "distance"):
+        if self.kind in ("cem", "distance"):
             return self.plan_latents(z0, zg, self.horizon, context)
         target, _ = self.targets(z0, zg)
         return self.plan_latents(z0, target, self.horizon, context)

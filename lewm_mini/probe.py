@@ -28,7 +28,8 @@ def encode_frames(model: torch.nn.Module, frames: np.ndarray, batch: int = 1024)
     dev = next(model.parameters()).device
     lead = tuple(frames.shape[:-3])
     flat = frames if len(lead) == 1 else np.asarray(frames).reshape(-1, *frames.shape[-3:])
-    z = torch.cat([model.encode(frames_to_tensor(flat[i : i + batch]).to(dev)) for i in range(0, len(flat), batch)])
+    size = getattr(getattr(model, "cfg", None), "image_size", None)  # a LeWM names its frame size: checked here
+    z = torch.cat([model.encode(frames_to_tensor(flat[i : i + batch], size).to(dev)) for i in range(0, len(flat), batch)])
     return z.reshape(*lead, -1)
 
 

@@ -103,6 +103,13 @@ def in_wall(pos: np.ndarray, geo: Geometry) -> np.ndarray:
     return in_x & ~in_door
 
 
+def in_doorway(pos: np.ndarray, geo: Geometry, dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
+    """True where a position (..., 2) lies in the doorway (the wall's x span, the door's y span), widened by
+    ``dx`` on each side in x and ``dy`` in y: the one near-the-door test (policies, the graph's shortcut check)."""
+    x, y = pos[..., 0], pos[..., 1]
+    return (x >= geo.wall[0] - dx) & (x <= geo.wall[1] + dx) & (y >= geo.door[0] - dy) & (y <= geo.door[1] + dy)
+
+
 def room_of(pos: np.ndarray, geo: Geometry) -> np.ndarray:
     """0 for the left room, 1 for the right room, per position (..., 2)."""
     return (pos[..., 0] >= geo.door_center[0]).astype(np.int64)

@@ -6,22 +6,24 @@ import numpy as np
 import torch
 
 import lewm_mini
+import lewm_mini.cem  # noqa: F401  (modules named like their main function)
+import lewm_mini.evaluate  # noqa: F401
 from lewm_mini.config import DataConfig, get_config
 from lewm_mini.data import collect, held_out_episodes
 from lewm_mini.jepa import LeWM
 from lewm_mini.probe import encode_frames
 
 
-def test_submodules_are_not_hidden_by_top_level_functions():
+def test_a_small_top_level_and_submodules_never_hidden():
     for name in ("train", "evaluate", "cem", "rollout"):
-        assert isinstance(getattr(lewm_mini, name), types.ModuleType), name
-    assert callable(lewm_mini.train.load_model)
-    assert isinstance(lewm_mini.evaluate.Planner, type)
-    assert lewm_mini.cem.cem is lewm_mini.cem_minimize
-    assert lewm_mini.rollout.rollout is lewm_mini.rollout_latents
-    assert lewm_mini.train.train is lewm_mini.train_lewm
-    assert lewm_mini.evaluate.evaluate is lewm_mini.evaluate_mpc
+        assert isinstance(getattr(lewm_mini, name), types.ModuleType), name  # a module, not a function of its name
+    assert callable(lewm_mini.train.load_model) and isinstance(lewm_mini.evaluate.Planner, type)
+    assert set(lewm_mini.__all__) == {"LeWM", "MomentumEnv", "SIGReg", "TwoRoomEnv", "for_world", "get_config",
+                                      "load_model"}
     assert all(hasattr(lewm_mini, name) for name in lewm_mini.__all__)
+    for alias in ("train_lewm", "evaluate_mpc", "cem_minimize", "rollout_latents"):  # one name for each thing
+        assert not hasattr(lewm_mini, alias)
+    assert lewm_mini.load_model is lewm_mini.train.load_model and lewm_mini.LeWM is lewm_mini.jepa.LeWM
 
 
 def test_encode_frames_is_one_function_for_any_leading_shape():

@@ -226,7 +226,7 @@ def test_score_matches_the_planner():
     head = DistanceHead(6, width=16, out=4)
     z, target = torch.randn(3, 5, 2, 6), torch.randn(3, 6)
     planner = Planner.__new__(Planner)  # only the scoring: no model needed
-    planner.planner, planner.head = "distance", head
+    planner.kind, planner.head = "distance", head
     for sum_cost in (False, True):
         planner.cfg = dataclasses.replace(get_config("ci").plan, sum_cost=sum_cost)
         with torch.inference_mode():

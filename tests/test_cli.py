@@ -55,6 +55,26 @@ def test_run_main_job_ci(tmp_path):
     assert len(json.loads((tmp_path / "results.json").read_text())) == 2
 
 
+def test_main_job_shares_the_cached_model_with_the_chapters(tmp_path):
+    """Without --out the model goes to the cache's run folder (where cached_run looks), the report to runs/<profile>;
+    a second run from another folder finds the finished model instead of training again."""
+    from lewm_mini import cache
+    from lewm_mini.config import get_config
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    r = run("run", "--profile", "ci", "--episodes", "2", cwd=first)
+    assert r.returncode == 0, r.stderr
+    checkpoint = cache.run_dir(get_config("ci")) / "checkpoint.pt"
+    assert checkpoint.exists() and f"checkpoint: {checkpoint}" in r.stdout
+    assert len(json.loads((first / "runs" / "ci" / "results.json").read_text())) == 2
+    before = checkpoint.stat().st_mtime_ns
+    r = run("run", "--profile", "ci", "--episodes", "2", cwd=second)
+    assert r.returncode == 0, r.stderr
+    assert checkpoint.stat().st_mtime_ns == before  # loaded, not trained again
+    assert (second / "runs" / "ci" / "plan_paper.png").exists()
+
+
 # ----------------------------------------------------------------------------- argument checks, in process
 
 
@@ -149,3 +169,22 @@ def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(cli, capsys, tmp_
     assert f"the last checkpoint is {tmp_path / 'checkpoint.pt'}" in err
     assert f"Resume with:\n  python -m lewm_mini {cmd} --profile ci --out {tmp_path}\n" in err
     assert "Traceback" not in err and "--fresh" not in err
+
+
+def test_set_overrides_any_config_field_and_names_a_bad_one(cli, capsys, tmp_path, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(cli, "train", lambda cfg, out, **kw: seen.setdefault("cfg", cfg) and (_ for _ in ()).throw(
+        KeyboardInterrupt))
+    cli.main(["train", "--profile", "ci", "--out", str(tmp_path), "--set", "train.steps=7", "--set", "plan.sum_cost=true",
+              "--set", "model.channels=4,8,8,8"])
+    cfg = seen["cfg"]
+    assert (cfg.train.steps, cfg.plan.sum_cost, cfg.model.channels) == (7, True, (4, 8, 8, 8))
+    capsys.readouterr()
+    for bad, words in ((["train.stepz=3"], "train has no field 'stepz'"), (["train.steps=many"], "is not a int"),
+                       (["model.image_size=32"], "must agree"), (["steps=3"], "section.field=value")):
+        assert cli.main(["train", "--profile", "ci", "--out", str(tmp_path), "--set", *bad]) == 2
+        assert words in capsys.readouterr().err
+    ckpt = tmp_path / "checkpoint.pt"
+    ckpt.touch()
+    assert cli.main(["evaluate", "--checkpoint", str(ckpt), "--set", "train.steps=3"]) == 2  # before loading anything
+    assert "plan.* settings only" in capsys.readouterr().err

@@ -116,7 +116,7 @@ def test_the_score_is_the_head_distance_or_latent_cost_of_the_last_or_every_imag
     head = DistanceHead(4)
     plan = dataclasses.replace(get_config("ci").plan, sum_cost=False)
     planner = Planner.__new__(Planner)  # only the scoring: no model needed
-    planner.planner, planner.head, planner.cfg = "distance", head, plan
+    planner.kind, planner.head, planner.cfg = "distance", head, plan
     target = torch.randn(2, 4)
     z = torch.randn(2, 3, 5, 4)  # (P, N, H, D)
     with torch.inference_mode():
@@ -124,7 +124,7 @@ def test_the_score_is_the_head_distance_or_latent_cost_of_the_last_or_every_imag
         assert torch.allclose(last, head(z[:, :, -1], target[:, None]))
         planner.cfg = dataclasses.replace(plan, sum_cost=True)
         assert torch.allclose(planner.goal_score(target)(z), head(z, target[:, None, None]).mean(-1))
-        planner.planner = "cem"  # the latent cost: of every imagined block (the Momentum world's arrive-and-stop) ...
+        planner.kind = "cem"  # the latent cost: of every imagined block (the Momentum world's arrive-and-stop) ...
         assert torch.allclose(planner.goal_score(target)(z), ((z - target[:, None, None]) ** 2).sum(-1).mean(-1))
         planner.cfg = plan  # ... or of the last one (LeWM's)
         assert torch.allclose(planner.goal_score(target)(z), ((z[:, :, -1] - target[:, None]) ** 2).sum(-1))

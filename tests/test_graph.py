@@ -8,6 +8,7 @@ from scipy.sparse import csr_matrix
 from lewm_mini.config import get_config
 from lewm_mini.data import load_or_collect
 from lewm_mini.evaluate import Planner, evaluate
+from lewm_mini.planning import planner_parts
 from lewm_mini.graph import (LatentGraph, build_graph, choose_waypoint, goal_trees, graph_distances,
                              illegal_edges, path_to_goal, snap)
 from lewm_mini.notebook import trained_model
@@ -76,7 +77,8 @@ def test_build_graph_connects_episodes_and_close_latents(ci_model):
 
 def test_graph_planner_plans_and_reports_itself(ci_model):
     cfg, model, stats = ci_model
-    planner = Planner(model, stats, cfg.plan, planner="graph", data=cfg.data)
+    graph, _ = planner_parts(model, cfg, "graph", None, progress=False)
+    planner = Planner(model, stats, cfg.plan, planner="graph", graph=graph)
     assert planner.steps_per_solve == min(cfg.plan.replan_every, cfg.plan.graph_horizon * cfg.model.frameskip)
     frames = np.asarray(load_or_collect(cfg.data, "eval", progress=False).frames[:3, 0])
     actions = planner.solve(frames, frames[::-1])
@@ -86,3 +88,5 @@ def test_graph_planner_plans_and_reports_itself(ci_model):
     assert result["planner"] == "graph" and result["trajectories"].shape == (3, 101, 2)
     with pytest.raises(ValueError, match="planner"):
         Planner(model, stats, cfg.plan, planner="dijkstra")
+    with pytest.raises(ValueError, match="needs a waypoint graph"):  # built outside, never with a task's seed
+        Planner(model, stats, cfg.plan, planner="graph")

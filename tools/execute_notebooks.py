@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 from make_exercises import RECORD, code_sha256, notebook_json  # noqa: E402
+from lewm_mini.notebook import duration  # noqa: E402
 
 from lewm_mini.notebook_runner import environment, execute  # noqa: E402
 
@@ -81,10 +82,6 @@ def run_record(profile: str, seconds: float, load: float | None, fresh_cache: bo
     return {"profile": profile, "seconds": round(seconds, 1), "date": datetime.date.today().isoformat(),
             "machine": machine(), "torch": torch.__version__, "python": platform.python_version(),
             "load": None if load is None else round(load, 2), "cache": "fresh" if fresh_cache else "shared"}
-
-
-def duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
 def compute_text(record: dict | None) -> str:
