@@ -116,6 +116,11 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     plan: PlanConfig = field(default_factory=PlanConfig)
 
+    def __post_init__(self) -> None:
+        if self.data.size != self.model.image_size:  # frames are made at data.size and read at model.image_size
+            raise ValueError(f"data.size ({self.data.size}) and model.image_size ({self.model.image_size}) must agree; "
+                             "set both (--set data.size=N sets both)")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -173,10 +178,7 @@ def override(cfg: Config, assignments: list[str]) -> Config:
     if "size" in changes.get("data", {}):
         changes.setdefault("model", {}).setdefault("image_size", changes["data"]["size"])
     new = {k: dataclasses.replace(sections[k], **v) for k, v in changes.items()}
-    out = dataclasses.replace(cfg, **new)
-    if out.data.size != out.model.image_size:
-        raise ValueError(f"data.size ({out.data.size}) and model.image_size ({out.model.image_size}) must agree")
-    return out
+    return dataclasses.replace(cfg, **new)  # Config checks that the frame sizes agree
 
 
 def _parse(current, raw: str, text: str):

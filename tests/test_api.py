@@ -50,3 +50,12 @@ def test_held_out_episodes_use_the_evaluation_seed():
     assert not np.array_equal(small.pos, other.pos)
     train = collect(DataConfig(episodes=2, steps=5), seed=cfg.seed, progress=False)
     assert not np.array_equal(small.pos, train.pos)
+
+
+def test_frame_sizes_must_agree():
+    import pytest
+
+    from lewm_mini.config import Config
+
+    with pytest.raises(ValueError, match="must agree"):
+        Config(data=DataConfig(size=32))
