@@ -266,7 +266,7 @@ def get_config(profile: str | None = None) -> Config:
         )
     if profile == "cpu":
         # Two-Room has no inertia: one frame is the whole state, so rollouts with one latent of
-        # context (PlanConfig.history = 1) lose nothing and cost a third of three.
+        # context (PlanConfig.history = 1) lose nothing and cost about a third of rollouts that read three.
         return Config(profile="cpu", plan=PlanConfig(history=1, **ICEM, **ICEM_SIZES))
     if profile == "gpu":
         # As released where the sizes allow (ViT-Tiny encoder, 6-layer predictor of width 192, MLP 2048,

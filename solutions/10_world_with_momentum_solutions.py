@@ -242,6 +242,8 @@ try:
         errors[history] = np.linalg.norm((x[test] @ w) * scale - frames[test, -1], axis=1).mean()
         print(f"history {history}: the fit reads {z_in.shape[1]} position(s) and {a_in.shape[1]} block(s); "
               f"forecast error one block ahead {errors[history]:.2f} px")
+    print(f"the error falls {errors[1] / errors[2]:.1f} fold from one frame to two, and {errors[2] / errors[3]:.2f} "
+          "fold from two to three")
     plt.figure(figsize=(4, 2.6))
     plt.bar([str(k) for k in errors], list(errors.values()))
     plt.xlabel("history (frames read)"), plt.ylabel("mean error (px)")
@@ -256,7 +258,7 @@ except Exception as err:  # a wrong answer that crashes: the check above says wh
 
 # %% [markdown]
 # One frame leaves the fit guessing the velocity: its error is about the distance a puck coasts in a
-# block. Two frames give it the velocity, and the error falls several fold; a third adds little to a
-# linear fit (what remains is the speed cap and the bounces, which are not linear). The chapter's
-# predictor reads the same window, made by `lewm_mini.rollout.rollout` from `context` and
-# `context_blocks`.
+# block. Two frames give it the velocity, and the error falls about four fold (the printed ratio); a
+# third adds little to a linear fit (what remains is the speed cap and the bounces, which are not
+# linear). The chapter's predictor reads the same window, made by `lewm_mini.rollout.rollout` from
+# `context` and `context_blocks`.
