@@ -1,7 +1,9 @@
 """Training: loss = MSE(prediction) + lambda * SIGReg, AdamW with warm-up and cosine decay.
 
 A reader can finish this file in one sitting. The loop samples clips, computes the two loss terms,
-clips gradients and steps. Every ``checkpoint_every`` steps it saves everything needed to resume
+clips gradients and steps; ``train`` reads top to bottom: ``_set_up`` (data, model, optimiser),
+``_restore`` (from a checkpoint), then a short loop of ``_train_step``, ``_sync`` and ``_save``, with the
+run's state in one ``Run``. Every ``checkpoint_every`` steps the loop saves everything needed to resume
 *exactly* (model, optimizer, scheduler, gradient scaler, and the random streams: torch's for
 dropout on the CPU and on the GPU, the clip sampler's, and SIGReg's directions), so an interrupted
 run resumes where it stopped (bit for bit on the CPU; on a GPU up to its non-deterministic kernels).
@@ -35,7 +37,7 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from . import distributed
-from .config import Config, pick_device, seed_everything, set_cpu_threads, show_progress, usable_cpus
+from .config import Config, TrainConfig, pick_device, seed_everything, set_cpu_threads, show_progress, usable_cpus
 from .data import ActionStats, ClipSampler, held_out_episodes, load_or_collect
 from .jepa import LeWM, parameter_table
 from .probe import effective_rank, probe_report
@@ -297,28 +299,55 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[Le
     return model.eval(), ActionStats.from_dict(ckpt["action_stats"]), cfg
 
 
-def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: bool = True,
-          progress: bool = True, stop_after: int | None = None, sync_every: int | None = None) -> TrainResult:
-    """Train LeWM on cached offline data; writes ``out_dir/checkpoint.pt``.
+@dataclass
+class Run:
+    """What a training run carries from step to step, and what its checkpoints store."""
 
-    ``resume`` continues from an existing checkpoint in ``out_dir``; ``stop_after`` ends the run
-    after that many total steps (as an interruption would), leaving a checkpoint to resume from.
-    ``sync_every``: steps between host syncs (finite-loss check, history); default 1 on the CPU,
-    ``LOG_EVERY`` on a GPU. Checkpoints are only written after a check, so the last checkpoint is
-    always good.
+    cfg: Config
+    path: Path  # the checkpoint file
+    dev: torch.device
+    processes: int  # 1 outside a torch.distributed group
+    rank: int
+    amp: torch.dtype | None  # autocast dtype, None for float32
+    sampler: ClipSampler
+    model: LeWM
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    sig_gen: torch.Generator  # SIGReg's random directions
+    step: int = 0  # optimisation steps done
+    history: list[dict] = field(default_factory=list)
+    batches: Prefetcher | None = None  # None when there is no step left to train
+    sync_every: int = 1
+    pending: list[tuple[int, torch.Tensor]] = field(default_factory=list)  # (step, loss terms) still on the device
+    names: tuple[str, ...] = ()  # of the loss terms
+    # The checkpoint flags. The first save: a resumed run keeps the checkpoint it resumed from as the fallback;
+    # one resumed from the fallback first drops the unreadable latest file (the fallback stays); a fresh run
+    # keeps neither. Every later save keeps the file it replaces.
+    saved: bool = False  # a checkpoint of this run exists (resumed from, or written)
+    keep_previous: bool = False
+    discard_latest: bool = False
 
-    Inside a torch.distributed group (``torchrun``, see ``lewm_mini.distributed``) each process
-    trains on its share of every batch of ``cfg.train.batch`` clips with DistributedDataParallel;
-    rank 0 writes the checkpoints, and the history holds the loss terms averaged over processes.
-    """
+
+def _optimiser(model: nn.Module, tc: TrainConfig, dev: torch.device,
+               legacy: bool = False) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+    """AdamW (fused on CUDA) and its schedule (``lr_lambda``). ``legacy``: one parameter group, all of it
+    decayed, as in runs begun before biases and norms were spared weight decay."""
+    params = model.parameters() if legacy else param_groups(model, tc.weight_decay)
+    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay, fused=True if dev.type == "cuda" else None)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tc.warmup, tc.steps))
+
+
+def _set_up(cfg: Config, path: Path, device: str | None, progress: bool) -> Run:
+    """A fresh, seeded run at step 0: device, data, clip sampler, model, optimiser, schedule, gradient
+    scaler and SIGReg's generator. Under DDP: one GPU per process, SyncBatchNorm on GPUs, and after the
+    (shared) initial weights a different dropout stream on each process."""
     set_cpu_threads()
     distributed.share_cpu_cores()
     processes, rank = distributed.world_size(), distributed.rank()
     dev = pick_device(device)
     if processes > 1 and dev.type == "cuda":
         dev = torch.device("cuda", torch.cuda.current_device())  # one GPU per process
-    out = Path(out_dir)
-    path = out / CHECKPOINT
     tc = cfg.train
     if tc.batch % processes:
         raise ValueError(f"batch {tc.batch} does not split evenly over {processes} processes")
@@ -336,124 +365,164 @@ def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: b
         sizes = ", ".join(f"{k} {v / 1e6:.2f} M" for k, v in parameter_table(model).items())
         print(f"LeWM [{cfg.profile}] parameters: {sizes}; device {dev}" + (f", {amp}".replace("torch.", "") if amp else "")
               + (f"; {processes} processes (DDP)" if processes > 1 else ""))
-    fell_back = False
-    if resume and (path.exists() or previous_checkpoint(path).exists()):
-        ckpt, fell_back = _load_with_fallback(path, dev)
-    else:
-        ckpt = None
-    # Runs begun before biases and norms were spared weight decay (one parameter group) go on as they began.
-    legacy = ckpt is not None and len(ckpt["optimizer"]["param_groups"]) == 1
-    params = model.parameters() if legacy else param_groups(model, tc.weight_decay)
-    opt = torch.optim.AdamW(params, lr=tc.lr, weight_decay=tc.weight_decay, fused=True if dev.type == "cuda" else None)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda(tc.warmup, tc.steps))
-    scaler = grad_scaler(dev, enabled=amp == torch.float16)
-    sig_gen = torch.Generator(device=dev).manual_seed(tc.seed + 1)
-    step, history = 0, []
+    opt, sched = _optimiser(model, tc, dev)
+    return Run(cfg, path, dev, processes, rank, amp, sampler, model, opt, sched,
+               scaler=grad_scaler(dev, enabled=amp == torch.float16),
+               sig_gen=torch.Generator(device=dev).manual_seed(tc.seed + 1))
 
-    if ckpt is not None:
-        if Config.from_dict(ckpt["config"]).run_identity() != cfg.run_identity():
-            raise ValueError(f"{path} was trained with another configuration; use a new --out folder")
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
-        sched.load_state_dict(ckpt["scheduler"])
-        if ckpt.get("grad_scaler"):
-            scaler.load_state_dict(ckpt["grad_scaler"])
-        ranks = ckpt.get("rank_rng", [ckpt])  # exact resume needs the same number of processes
-        rng = ranks[rank] if len(ranks) == processes else ckpt
-        torch.set_rng_state(rng["torch_rng"].cpu())
-        if dev.type == "cuda" and "cuda_rng" in rng:
-            torch.cuda.set_rng_state(rng["cuda_rng"].cpu(), dev)
-        sig_gen.set_state(ckpt["sigreg_rng"].to(sig_gen.get_state().device))
-        sampler.set_state(ckpt["sampler_rng"])
-        sampler.stats = ActionStats.from_dict(ckpt["action_stats"])
-        step, history = ckpt["step"], list(ckpt["history"])
 
-    loss_fn = TrainingLoss(model, tc.lam)
-    if processes > 1:  # after loading: DDP starts every process from rank 0's weights
-        loss_fn = DistributedDataParallel(loss_fn, device_ids=[dev.index] if dev.type == "cuda" else None)
-    end = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    workers = min(3, max(1, usable_cpus() // processes - 1)) if dev.type == "cuda" else 1  # the CPU trains itself
-    share = slice(rank * tc.batch // processes, (rank + 1) * tc.batch // processes)  # this process's clips of each batch
-    batches = Prefetcher(sampler, tc.batch, pin=dev.type == "cuda", workers=workers, part=share) if step < end else None
-    saved = ckpt is not None
-    # The first save: a resumed run keeps the checkpoint it resumed from as the fallback; one resumed from
-    # the fallback first drops the unreadable latest file (the fallback stays); a fresh run keeps neither.
-    keep_previous, discard_latest = ckpt is not None, fell_back
+def _restore(run: Run, ckpt: dict, fell_back: bool) -> None:
+    """Continue ``run`` from checkpoint ``ckpt`` exactly: weights, optimiser, schedule, gradient scaler,
+    the random streams (this process's dropout, SIGReg's, the sampler's), step and history.
+    ``fell_back``: ``ckpt`` is the previous file, read because the latest was unreadable."""
+    if Config.from_dict(ckpt["config"]).run_identity() != run.cfg.run_identity():
+        raise ValueError(f"{run.path} was trained with another configuration; use a new --out folder")
+    if len(ckpt["optimizer"]["param_groups"]) == 1:  # runs begun with one parameter group go on as they began
+        run.opt, run.sched = _optimiser(run.model, run.cfg.train, run.dev, legacy=True)
+    run.model.load_state_dict(ckpt["model"])
+    run.opt.load_state_dict(ckpt["optimizer"])
+    run.sched.load_state_dict(ckpt["scheduler"])
+    if ckpt.get("grad_scaler"):
+        run.scaler.load_state_dict(ckpt["grad_scaler"])
+    ranks = ckpt.get("rank_rng", [ckpt])  # exact resume needs the same number of processes
+    rng = ranks[run.rank] if len(ranks) == run.processes else ckpt
+    torch.set_rng_state(rng["torch_rng"].cpu())
+    if run.dev.type == "cuda" and "cuda_rng" in rng:
+        torch.cuda.set_rng_state(rng["cuda_rng"].cpu(), run.dev)
+    run.sig_gen.set_state(ckpt["sigreg_rng"].to(run.sig_gen.get_state().device))
+    run.sampler.set_state(ckpt["sampler_rng"])
+    run.sampler.stats = ActionStats.from_dict(ckpt["action_stats"])
+    run.step, run.history = ckpt["step"], list(ckpt["history"])
+    run.saved = run.keep_previous = True
+    run.discard_latest = fell_back
 
-    def checkpoint() -> None:
-        nonlocal saved, keep_previous, discard_latest
-        rng = {"torch_rng": torch.get_rng_state()} | ({"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {})
-        ranks = {"rank_rng": distributed.gather(rng)} if processes > 1 else {}  # every process's dropout stream
-        if rank == 0:
-            if discard_latest:
-                path.unlink(missing_ok=True)
-            save_checkpoint(
-                path, keep_previous=keep_previous,
-                model=model.state_dict(), optimizer=opt.state_dict(), scheduler=sched.state_dict(),
-                grad_scaler=scaler.state_dict(), step=step, config=cfg.to_dict(), action_stats=sampler.stats.to_dict(),
-                history=history, sigreg_rng=sig_gen.get_state(), sampler_rng=batches.state() if batches else sampler.state(),
-                **rng, **ranks,
+
+def _prefetcher(run: Run) -> Prefetcher:
+    """This process's share of each batch, prepared in background threads (the CPU trains itself)."""
+    tc, n, r = run.cfg.train, run.processes, run.rank
+    workers = min(3, max(1, usable_cpus() // n - 1)) if run.dev.type == "cuda" else 1
+    share = slice(r * tc.batch // n, (r + 1) * tc.batch // n)
+    return Prefetcher(run.sampler, tc.batch, pin=run.dev.type == "cuda", workers=workers, part=share)
+
+
+def _checks_after(run: Run, end: int) -> tuple[bool, bool]:
+    """Whether the next step ends with a host sync, and whether with a held-out evaluation. A sync comes
+    every ``sync_every`` steps, before every checkpoint, at ``end`` and with every evaluation (every
+    ``eval_every`` steps and after the last)."""
+    tc, done = run.cfg.train, run.step + 1
+    evaluate = tc.eval_every > 0 and (done % tc.eval_every == 0 or done == tc.steps)
+    return done % run.sync_every == 0 or done % tc.checkpoint_every == 0 or done == end or evaluate, evaluate
+
+
+def _train_step(run: Run, loss_fn: nn.Module, sync: bool) -> None:
+    """One optimisation step: the next batch, the loss (autocast), a host sync when ``sync`` (it raises
+    before the update if a loss is not finite), backward, gradient clipping, AdamW and the schedule."""
+    frames, actions = run.batches.next()
+    frames, actions = frames_to_device(frames, run.dev), actions.to(run.dev, non_blocking=True)
+    with torch.autocast(run.dev.type, dtype=run.amp, enabled=run.amp is not None):
+        out = loss_fn(frames, actions, generator=run.sig_gen)
+    run.names = tuple(out)
+    run.pending.append((run.step, torch.stack([v.detach().float() for v in out.values()])))
+    if sync:
+        _sync(run)
+    run.opt.zero_grad(set_to_none=True)
+    run.scaler.scale(out["loss"]).backward()
+    run.scaler.unscale_(run.opt)
+    torch.nn.utils.clip_grad_norm_(run.model.parameters(), run.cfg.train.grad_clip)
+    run.scaler.step(run.opt)
+    run.scaler.update()
+    run.sched.step()
+    run.step += 1
+
+
+def _sync(run: Run) -> None:
+    """One host sync at step ``run.step`` (not yet updated): bring the pending loss terms over (averaged
+    over processes), stop on a non-finite loss, append them to the history."""
+    now = run.step
+    values = distributed.mean_over_ranks(torch.stack([v for _, v in run.pending])).cpu()  # (n, terms)
+    for (s, _), v in zip(run.pending, values.tolist()):
+        if not math.isfinite(v[0]):
+            when = ("stopped without updating" if s == now else
+                    f"found at step {now} (the loss is checked every {run.sync_every} steps)")
+            raise FloatingPointError(
+                f"loss is not finite at step {s} ({dict(zip(run.names, v))}); {when}. "
+                f"The last good checkpoint is {run.path if run.path.exists() else 'not written yet'}; "
+                "lower the learning rate or check the data."
             )
-        saved = keep_previous = True
-        discard_latest = False
+        run.history.append({"step": s + 1} | dict(zip(run.names, v)))
+    run.pending.clear()
 
-    held_out = HeldOut(cfg, sampler.stats, seed=tc.seed) if tc.eval_every and rank == 0 else None
-    sync_every = sync_every or (LOG_EVERY if dev.type == "cuda" else 1)
-    pending: list[tuple[int, torch.Tensor]] = []  # (step, loss terms) still on the device
-    names: tuple[str, ...] = ()
 
-    def sync(now: int) -> None:
-        """One host sync: bring the pending loss terms over, stop on a non-finite loss, log them."""
-        values = distributed.mean_over_ranks(torch.stack([v for _, v in pending])).cpu()  # (n, terms)
-        for (s, _), v in zip(pending, values.tolist()):
-            if not math.isfinite(v[0]):
-                when = ("stopped without updating" if s == now else
-                        f"found at step {now} (the loss is checked every {sync_every} steps)")
-                raise FloatingPointError(
-                    f"loss is not finite at step {s} ({dict(zip(names, v))}); {when}. "
-                    f"The last good checkpoint is {path if path.exists() else 'not written yet'}; "
-                    "lower the learning rate or check the data."
-                )
-            history.append({"step": s + 1} | dict(zip(names, v)))
-        pending.clear()
+def _report(run: Run, bar: tqdm, held_out: HeldOut | None) -> None:
+    """After a host sync: the held-out scores (when given) into the last history entry, and the progress bar."""
+    if held_out is not None:
+        run.history[-1] |= held_out(run.model)
+    bar.update(run.step - bar.n)
+    bar.set_postfix(pred=f"{run.history[-1]['pred']:.4f}", sigreg=f"{run.history[-1]['sigreg']:.2f}")
+
+
+def _save(run: Run) -> None:
+    """Write the checkpoint (rank 0, with every process's dropout stream), handling the fallback file as
+    the flags of ``Run`` say."""
+    dev = run.dev
+    rng = {"torch_rng": torch.get_rng_state()} | ({"cuda_rng": torch.cuda.get_rng_state(dev)} if dev.type == "cuda" else {})
+    ranks = {"rank_rng": distributed.gather(rng)} if run.processes > 1 else {}  # every process's dropout stream
+    if run.rank == 0:
+        if run.discard_latest:
+            run.path.unlink(missing_ok=True)
+        save_checkpoint(
+            run.path, keep_previous=run.keep_previous,
+            model=run.model.state_dict(), optimizer=run.opt.state_dict(), scheduler=run.sched.state_dict(),
+            grad_scaler=run.scaler.state_dict(), step=run.step, config=run.cfg.to_dict(),
+            action_stats=run.sampler.stats.to_dict(), history=run.history, sigreg_rng=run.sig_gen.get_state(),
+            sampler_rng=run.batches.state() if run.batches else run.sampler.state(), **rng, **ranks,
+        )
+    run.saved = run.keep_previous = True
+    run.discard_latest = False
+
+
+def train(cfg: Config, out_dir: str | Path, device: str | None = None, resume: bool = True,
+          progress: bool = True, stop_after: int | None = None, sync_every: int | None = None) -> TrainResult:
+    """Train LeWM on cached offline data; writes ``out_dir/checkpoint.pt``.
+
+    ``resume`` continues from an existing checkpoint in ``out_dir``; ``stop_after`` ends the run
+    after that many total steps (as an interruption would), leaving a checkpoint to resume from.
+    ``sync_every``: steps between host syncs (finite-loss check, history); default 1 on the CPU,
+    ``LOG_EVERY`` on a GPU. Checkpoints are only written after a check, so the last checkpoint is
+    always good.
+
+    Inside a torch.distributed group (``torchrun``, see ``lewm_mini.distributed``) each process
+    trains on its share of every batch of ``cfg.train.batch`` clips with DistributedDataParallel;
+    rank 0 writes the checkpoints, and the history holds the loss terms averaged over processes.
+    """
+    tc = cfg.train
+    run = _set_up(cfg, Path(out_dir) / CHECKPOINT, device, progress)
+    if resume and (run.path.exists() or previous_checkpoint(run.path).exists()):
+        _restore(run, *_load_with_fallback(run.path, run.dev))
+    loss_fn = TrainingLoss(run.model, tc.lam)
+    if run.processes > 1:  # after restoring: DDP starts every process from rank 0's weights
+        loss_fn = DistributedDataParallel(loss_fn, device_ids=[run.dev.index] if run.dev.type == "cuda" else None)
+    end = tc.steps if stop_after is None else min(tc.steps, stop_after)
+    run.batches = _prefetcher(run) if run.step < end else None
+    held_out = HeldOut(cfg, run.sampler.stats, seed=tc.seed) if tc.eval_every and run.rank == 0 else None
+    run.sync_every = sync_every or (LOG_EVERY if run.dev.type == "cuda" else 1)
 
     loss_fn.train()
     t0 = time.perf_counter()
-    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not show_progress(progress) or step >= end or rank > 0,
-               initial=step, total=end)
+    bar = tqdm(desc=f"train [{cfg.profile}]", disable=not show_progress(progress) or run.step >= end or run.rank > 0,
+               initial=run.step, total=end)
     try:
-        while step < end:
-            frames, actions = batches.next()
-            frames, actions = frames_to_device(frames, dev), actions.to(dev, non_blocking=True)
-            with torch.autocast(dev.type, dtype=amp, enabled=amp is not None):
-                out = loss_fn(frames, actions, generator=sig_gen)
-            names = tuple(out)
-            pending.append((step, torch.stack([v.detach().float() for v in out.values()])))
-            done = step + 1
-            evaluate_now = tc.eval_every > 0 and (done % tc.eval_every == 0 or done == tc.steps)
-            check = (done % sync_every == 0 or done % tc.checkpoint_every == 0 or done == end or evaluate_now)
-            if check:
-                sync(step)  # raises before this step's update if a loss is not finite
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(out["loss"]).backward()
-            scaler.unscale_(opt)
-            torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-            scaler.step(opt)
-            scaler.update()
-            sched.step()
-            step = done
-            if check:
-                if evaluate_now and held_out is not None:
-                    history[-1] |= held_out(model)
-                bar.update(step - bar.n)
-                bar.set_postfix(pred=f"{history[-1]['pred']:.4f}", sigreg=f"{history[-1]['sigreg']:.2f}")
-            if step % tc.checkpoint_every == 0 or step == end:
-                checkpoint()
+        while run.step < end:
+            sync, evaluate = _checks_after(run, end)
+            _train_step(run, loss_fn, sync)
+            if sync:
+                _report(run, bar, held_out if evaluate else None)
+            if run.step % tc.checkpoint_every == 0 or run.step == end:
+                _save(run)
     finally:
-        if batches:
-            batches.close()
+        if run.batches:
+            run.batches.close()
     bar.close()
-    if not saved:
-        checkpoint()
-    return TrainResult(model.eval(), sampler.stats, path, history, time.perf_counter() - t0)
-
+    if not run.saved:  # a fresh run with no step to train still leaves a checkpoint
+        _save(run)
+    return TrainResult(run.model.eval(), run.sampler.stats, run.path, run.history, time.perf_counter() - t0)
