@@ -72,7 +72,8 @@ class TrainConfig:
     warmup: int = 200
     weight_decay: float = 1e-3
     lam: float = 0.09  # SIGReg weight lambda
-    num_proj: int = 256  # random directions per SIGReg call (released: 1024; the value barely depends on it)
+    num_proj: int = 256  # random directions per SIGReg call (released: 1024; the value barely depends on it). A
+    # training setting, not the model's: SIGReg has no weights, so this sizes the loss's estimate, not the network
     grad_clip: float = 1.0
     checkpoint_every: int = 500
     eval_every: int = 100  # held-out loss, effective rank and probe r every N steps (0: never)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from .planning import latent_cost
-from .world import Geometry, in_wall, render, room_of
+from .world import Geometry, in_wall, path_length, render, room_of  # noqa: F401  (path_length: chapters import it from here)
 
 
 def grid_positions(size: int = 64, step: float = 1.0) -> np.ndarray:
@@ -71,16 +71,6 @@ def grid_image(pos: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, tuple[f
     img[np.searchsorted(ys, pos[:, 1]), np.searchsorted(xs, pos[:, 0])] = values
     half = (xs[1] - xs[0]) / 2 if len(xs) > 1 else 0.5
     return img, (xs[0] - half, xs[-1] + half, ys[-1] + half, ys[0] - half)
-
-
-def path_length(a: np.ndarray, b: np.ndarray, size: int = 64, door_points: int = 21) -> np.ndarray:
-    """Length of the shortest walk from a to b (..., 2): straight in one room, else through the door."""
-    geo = Geometry(size)
-    a, b = np.broadcast_arrays(np.asarray(a, np.float32), np.asarray(b, np.float32))
-    direct = np.linalg.norm(a - b, axis=-1)
-    door = np.stack([np.full(door_points, geo.door_center[0]), np.linspace(*geo.door, door_points)], -1)
-    via = (np.linalg.norm(a[..., None, :] - door, axis=-1) + np.linalg.norm(b[..., None, :] - door, axis=-1)).min(-1)
-    return np.where(room_of(a, geo) == room_of(b, geo), direct, via)
 
 
 def cost_profile(dist: np.ndarray, cost: np.ndarray, bin_px: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
