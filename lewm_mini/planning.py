@@ -12,6 +12,9 @@ the aim and in the score:
 - "door-oracle" (an ablation with privileged information): a waypoint in the doorway read off the
   true position.
 
+One class per kind (``Planner`` is LeWM's, the others override its aim, score or horizon); ``Planner(...,
+planner=kind)`` makes the one a kind names.
+
 The graph and the distance head are built outside and passed in (``build_graph``,
 ``cached_distance``); ``evaluate`` runs the planners with MPC on held-out tasks.
 """
@@ -30,7 +33,7 @@ from .probe import encode_frames
 from .jepa import LeWM
 from .world import Geometry, render, room_of
 
-PLANNERS = ("cem", "graph", "distance")  # what the CLI offers; "door-oracle" is an ablation (see Planner.targets)
+PLANNERS = ("cem", "graph", "distance")  # what the CLI offers; "door-oracle" is an ablation (DoorOraclePlanner)
 
 
 def latent_cost(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -39,26 +42,34 @@ def latent_cost(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 class Planner:
-    """Plans action sequences towards goal images with CEM in the model's latent space.
+    """Plans action sequences towards goal images with CEM in the model's latent space: LeWM's planner.
 
-    planner="cem": one CEM solve to the goal latent over ``plan.horizon`` blocks; MPC executes
-    ``plan.cem_replan_every`` steps (0: the whole plan), then replans. planner="graph": CEM to a
-    latent waypoint ``plan.reach`` blocks down the shortest path of a graph over training frames
-    (``lewm_mini.graph``), or to the goal once it is within reach, over ``plan.graph_horizon``
-    blocks (``graph``: built outside, e.g. by ``planner_parts``). planner="distance":
-    CEM to the goal over ``plan.distance_horizon`` blocks, scored by the learned distance ``head``
-    (``lewm_mini.distance``), averaged over the imagined blocks when ``plan.sum_cost``. Graph and
-    distance planners replan every ``plan.replan_every`` steps.
+    Each solve encodes the frames, picks what to aim at (``aim``: here the goal latent), and lets CEM search
+    ``horizon`` action blocks whose imagined rollout scores best (``goal_score``: the latent cost of the last
+    block, or averaged over the blocks with ``plan.sum_cost``). MPC executes ``steps_per_solve`` steps of each
+    plan (``plan.cem_replan_every``, 0: the whole plan), then solves again. The other planners change the aim,
+    the score or the horizon, one method each: ``GraphPlanner``, ``DistancePlanner``, ``DoorOraclePlanner``.
+
+    ``Planner(..., planner="graph")`` (or ``plan.planner``) makes the planner of that kind, so callers name a
+    kind, not a class; the graph or the distance head it needs is built outside (``planner_parts``).
     """
+
+    kind = "cem"
+
+    def __new__(cls, model: LeWM | None = None, stats: ActionStats | None = None, plan: PlanConfig | None = None,
+                seed: int = 0, planner: str | None = None, graph=None, head=None):
+        if cls is Planner:  # the kind picks the class
+            kind = planner or (plan.planner if plan is not None else "cem")
+            if kind not in KINDS:
+                raise ValueError(f"unknown planner {kind!r}; use one of {PLANNERS}")
+            cls = KINDS[kind]
+        return super().__new__(cls)
 
     def __init__(self, model: LeWM, stats: ActionStats, plan: PlanConfig, seed: int = 0,
                  planner: str | None = None, graph=None, head=None):
         self.model = model.eval()  # BatchNorm running statistics, no dropout
         self.stats = stats
         self.cfg = plan
-        self.kind = planner or plan.planner  # "cem", "graph", "distance" (or the "door-oracle" ablation)
-        if self.kind not in (*PLANNERS, "door-oracle"):
-            raise ValueError(f"unknown planner {self.kind!r}; use one of {PLANNERS}")
         self.fs = model.cfg.frameskip
         self.history = plan.history or model.cfg.history
         self.device = next(model.parameters()).device
@@ -66,28 +77,44 @@ class Planner:
         lo, hi = stats.bounds()
         self.lo = torch.as_tensor(np.tile(lo, self.fs), device=self.device)  # (A,) per block dimension
         self.hi = torch.as_tensor(np.tile(hi, self.fs), device=self.device)
-        self.graph, self._trees = graph, (None, None)
-        self.head = head.to(self.device) if head is not None else None
         self.evaluations = 0  # candidate plans rolled out by the model, summed over problems
         self.solves = 0  # CEM solves, one per problem per replan
         self._previous: torch.Tensor | None = None  # the last plans (P, H, A), for warm starts
-        if self.kind == "graph" and graph is None:
-            raise ValueError("planner='graph' needs a waypoint graph: graph=build_graph(...), or planner_parts")
-        if self.kind == "distance" and self.head is None:
-            raise ValueError("planner='distance' needs a distance head: head=cached_distance(...), or planner_parts")
+
+    # ------------------------------------------------------------------ what differs between planners
+
+    @property
+    def horizon(self) -> int:
+        """CEM horizon in action blocks (``plan.horizon``)."""
+        return self.cfg.horizon
+
+    @property
+    def replan_every(self) -> int:
+        """Environment steps between replans (``plan.cem_replan_every``; 0: the whole plan)."""
+        return self.cfg.cem_replan_every
+
+    def aim(self, z0: torch.Tensor, zg: torch.Tensor, frames: np.ndarray, goal_frames: np.ndarray) -> torch.Tensor:
+        """The latent each problem aims at now (P, D): the goal's."""
+        return zg
+
+    def goal_score(self, target: torch.Tensor):
+        """The cost of imagined latents (P, N, H, D) against targets (P, D) -> (P, N): the latent cost of the last
+        latent or (``sum_cost``) averaged over the imagined blocks."""
+        if self.cfg.sum_cost:
+            return lambda z: latent_cost(z, target[:, None, None]).mean(-1)
+        return lambda z: latent_cost(z[:, :, -1], target[:, None])
+
+    # ------------------------------------------------------------------ shared by every planner
 
     @property
     def steps_per_solve(self) -> int:
         """Environment steps MPC executes from each plan before replanning."""
-        if self.kind != "cem":
-            return min(self.cfg.replan_every, self.horizon * self.fs)
-        return min(self.cfg.cem_replan_every or self.cfg.horizon * self.fs, self.cfg.horizon * self.fs)
+        return min(self.replan_every or self.horizon * self.fs, self.horizon * self.fs)
 
     @property
-    def horizon(self) -> int:
-        """CEM horizon in action blocks: ``plan.horizon`` (cem), ``plan.distance_horizon`` (distance), else
-        ``plan.graph_horizon``."""
-        return {"cem": self.cfg.horizon, "distance": self.cfg.distance_horizon}.get(self.kind, self.cfg.graph_horizon)
+    def context_frames(self) -> int:
+        """How many past frames (one per action block) the rollouts read before the current one: history - 1."""
+        return self.history - 1
 
     def reset(self) -> None:
         """Forget the previous plans (new tasks): the next solve starts cold."""
@@ -99,40 +126,18 @@ class Planner:
         return encode_frames(self.model, frames)
 
     @torch.inference_mode()
-    def targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
-        """Graph planner: the latent each problem aims at now (P, D), and whether it is a waypoint (P,).
+    def solve(self, frames: np.ndarray, goal_frames: np.ndarray, past_frames: np.ndarray | None = None,
+              past_actions: np.ndarray | None = None) -> np.ndarray:
+        """One plan per problem: frames, goals (P, H, W, 3) -> raw actions (P, steps, 2).
 
-        planner="door-oracle" is a one-waypoint baseline with privileged information (for ablations
-        only): it reads the true positions off the frames and aims at an image of the agent in the
-        doorway while the agent is in the other room than the goal. It is no upper bound: the door is
-        usually beyond the latent cost's informative radius (8% against the graph's 78% on 50 tasks).
+        past_frames (P, C, H, W, 3): the frames of the C action blocks before now, one per block, oldest
+        first, and past_actions (P, C * frameskip, 2) the raw actions executed since the oldest of them;
+        only the last ``context_frames`` are used. Needed where a frame does not show the whole state (the
+        Momentum world); without them the rollouts start from the current frame alone.
         """
-        if self.kind == "door-oracle":
-            return self._door_targets(z0, zg)
-        from .graph import choose_waypoint, goal_trees, snap
-
-        goal_nodes = snap(self.graph, zg)
-        if self._trees[0] is None or not np.array_equal(self._trees[0], goal_nodes):
-            self._trees = (goal_nodes, goal_trees(self.graph, goal_nodes))
-        out, is_wp = zg.clone(), np.zeros(len(zg), bool)
-        for i, (node, tree) in enumerate(zip(snap(self.graph, z0), self._trees[1])):
-            wp = choose_waypoint(tree, int(node), self.cfg.reach)
-            if wp is not None:
-                out[i], is_wp[i] = self.graph.z[wp], True
-        return out, is_wp
-
-    def _door_targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
-        geo = Geometry(self.model.cfg.image_size)
-        pos, goal = agent_position(self._frames), agent_position(self._goal_frames)
-        door = geo.door_center
-        is_wp = (room_of(pos, geo) != room_of(goal, geo)) & (np.linalg.norm(pos - door, axis=1) > geo.speed)
-        z_door = self.encode(render(door[None], geo))  # (1, D)
-        return torch.where(torch.as_tensor(is_wp, device=zg.device)[:, None], z_door, zg), is_wp
-
-    @property
-    def context_frames(self) -> int:
-        """How many past frames (one per action block) the rollouts read before the current one: history - 1."""
-        return self.history - 1
+        z0, zg = self.encode(frames), self.encode(goal_frames)
+        context = self._context(past_frames, past_actions, len(frames))
+        return self.plan_latents(z0, self.aim(z0, zg, frames, goal_frames), self.horizon, context)
 
     @torch.inference_mode()
     def plan_latents(self, z0: torch.Tensor, target: torch.Tensor, horizon: int,
@@ -141,7 +146,6 @@ class Planner:
 
         context: the past latents (P, C, D) and their z-scored blocks (P, C, A), fed to every rollout."""
         p = z0.shape[0]
-
         score = self.goal_score(target)
 
         def cost(cand: torch.Tensor) -> torch.Tensor:  # (P, N, H, A) -> (P, N)
@@ -164,39 +168,6 @@ class Planner:
         self._previous = plan
         return self.stats.unblock(plan.cpu().numpy(), self.fs)
 
-    def goal_score(self, target: torch.Tensor):
-        """The cost of imagined latents (P, N, H, D) against targets (P, D) -> (P, N): the one place a
-        planner's score is written. Latent cost or learned distance, of the last latent or (``sum_cost``) averaged
-        over the imagined blocks."""
-        if self.kind != "distance":
-            if self.cfg.sum_cost:
-                return lambda z: latent_cost(z, target[:, None, None]).mean(-1)
-            return lambda z: latent_cost(z[:, :, -1], target[:, None])
-        from .distance import between
-
-        eg = self.head.embed(target)[:, None, None]  # (P, 1, 1, E): the goal, embedded once per solve
-        if self.cfg.sum_cost:
-            return lambda z: between(self.head.embed(z), eg).mean(-1)
-        return lambda z: between(self.head.embed(z[:, :, -1:]), eg)[..., 0]
-
-    @torch.inference_mode()
-    def solve(self, frames: np.ndarray, goal_frames: np.ndarray, past_frames: np.ndarray | None = None,
-              past_actions: np.ndarray | None = None) -> np.ndarray:
-        """One plan per problem: frames, goals (P, H, W, 3) -> raw actions (P, steps, 2).
-
-        past_frames (P, C, H, W, 3): the frames of the C action blocks before now, one per block, oldest
-        first, and past_actions (P, C * frameskip, 2) the raw actions executed since the oldest of them;
-        only the last ``context_frames`` are used. Needed where a frame does not show the whole state (the
-        Momentum world); without them the rollouts start from the current frame alone.
-        """
-        z0, zg = self.encode(frames), self.encode(goal_frames)
-        self._frames, self._goal_frames = frames, goal_frames
-        context = self._context(past_frames, past_actions, len(frames))
-        if self.kind in ("cem", "distance"):
-            return self.plan_latents(z0, zg, self.horizon, context)
-        target, _ = self.targets(z0, zg)
-        return self.plan_latents(z0, target, self.horizon, context)
-
     def _context(self, past_frames, past_actions, p: int) -> tuple[torch.Tensor, torch.Tensor] | None:
         """Encoded past frames (P, C, D) and z-scored blocks (P, C, A), the last ``context_frames`` of them."""
         if past_frames is None or self.context_frames == 0 or past_frames.shape[1] == 0:
@@ -208,6 +179,102 @@ class Planner:
                              f"{p} problems with {c} blocks of {self.fs} actions")
         z = self.encode(frames.reshape(-1, *frames.shape[2:])).view(p, c, -1)
         return z, torch.as_tensor(self.stats.block(raw, self.fs), device=self.device)
+
+
+class GraphPlanner(Planner):
+    """CEM to a latent waypoint ``plan.reach`` blocks down the shortest path of a graph over training frames
+    (``lewm_mini.graph``), or to the goal once it is within reach, over ``plan.graph_horizon`` blocks; replans
+    every ``plan.replan_every`` steps. ``graph``: built outside (``planner_parts``)."""
+
+    kind = "graph"
+
+    def __init__(self, model: LeWM, stats: ActionStats, plan: PlanConfig, seed: int = 0,
+                 planner: str | None = None, graph=None, head=None):
+        super().__init__(model, stats, plan, seed)
+        if graph is None:
+            raise ValueError("planner='graph' needs a waypoint graph: graph=build_graph(...), or planner_parts")
+        self.graph, self._trees = graph, (None, None)
+
+    @property
+    def horizon(self) -> int:
+        return self.cfg.graph_horizon
+
+    @property
+    def replan_every(self) -> int:
+        return self.cfg.replan_every
+
+    def aim(self, z0, zg, frames, goal_frames) -> torch.Tensor:
+        return self.targets(z0, zg)[0]
+
+    @torch.inference_mode()
+    def targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
+        """The latent each problem aims at now (P, D), and whether it is a waypoint (P,)."""
+        from .graph import choose_waypoint, goal_trees, snap
+
+        goal_nodes = snap(self.graph, zg)
+        if self._trees[0] is None or not np.array_equal(self._trees[0], goal_nodes):
+            self._trees = (goal_nodes, goal_trees(self.graph, goal_nodes))
+        out, is_wp = zg.clone(), np.zeros(len(zg), bool)
+        for i, (node, tree) in enumerate(zip(snap(self.graph, z0), self._trees[1])):
+            wp = choose_waypoint(tree, int(node), self.cfg.reach)
+            if wp is not None:
+                out[i], is_wp[i] = self.graph.z[wp], True
+        return out, is_wp
+
+
+class DistancePlanner(Planner):
+    """CEM to the goal over ``plan.distance_horizon`` blocks, scored by the learned distance in time ``head``
+    (``lewm_mini.distance``), of the last block or averaged over the blocks (``plan.sum_cost``); replans every
+    ``plan.replan_every`` steps. No graph at plan time."""
+
+    kind = "distance"
+
+    def __init__(self, model: LeWM, stats: ActionStats, plan: PlanConfig, seed: int = 0,
+                 planner: str | None = None, graph=None, head=None):
+        super().__init__(model, stats, plan, seed)
+        if head is None:
+            raise ValueError("planner='distance' needs a distance head: head=cached_distance(...), or planner_parts")
+        self.head = head.to(self.device)
+
+    @property
+    def horizon(self) -> int:
+        return self.cfg.distance_horizon
+
+    @property
+    def replan_every(self) -> int:
+        return self.cfg.replan_every
+
+    def goal_score(self, target: torch.Tensor):
+        from .distance import between
+
+        eg = self.head.embed(target)[:, None, None]  # (P, 1, 1, E): the goal, embedded once per solve
+        if self.cfg.sum_cost:
+            return lambda z: between(self.head.embed(z), eg).mean(-1)
+        return lambda z: between(self.head.embed(z[:, :, -1:]), eg)[..., 0]
+
+
+class DoorOraclePlanner(GraphPlanner):
+    """An ablation with privileged information: one waypoint, an image of the agent in the doorway, while the
+    true position (read off the frames) is in the other room than the goal's; the graph planner's horizon and
+    replanning. No upper bound: the door is usually beyond the latent cost's informative radius (8% against the
+    graph's 78% on 50 tasks)."""
+
+    kind = "door-oracle"
+
+    def __init__(self, model: LeWM, stats: ActionStats, plan: PlanConfig, seed: int = 0,
+                 planner: str | None = None, graph=None, head=None):
+        Planner.__init__(self, model, stats, plan, seed)
+
+    def aim(self, z0, zg, frames, goal_frames) -> torch.Tensor:
+        geo = Geometry(self.model.cfg.image_size)
+        pos, goal = agent_position(frames), agent_position(goal_frames)
+        door = geo.door_center
+        is_wp = (room_of(pos, geo) != room_of(goal, geo)) & (np.linalg.norm(pos - door, axis=1) > geo.speed)
+        z_door = self.encode(render(door[None], geo))  # (1, D)
+        return torch.where(torch.as_tensor(is_wp, device=zg.device)[:, None], z_door, zg)
+
+
+KINDS = {"cem": Planner, "graph": GraphPlanner, "distance": DistancePlanner, "door-oracle": DoorOraclePlanner}
 
 
 def planner_parts(model: LeWM, cfg: Config, planner: str, folder, progress: bool = True):

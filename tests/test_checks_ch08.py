@@ -219,14 +219,14 @@ def test_score_hints(fn, words, capsys):
 
 
 def test_score_matches_the_planner():
-    """The reference is lewm_mini.planning.Planner.goal_score for planner='distance'."""
+    """The reference is lewm_mini.planning.DistancePlanner.goal_score."""
     from lewm_mini.config import get_config
-    from lewm_mini.planning import Planner
+    from lewm_mini.planning import DistancePlanner
 
     head = DistanceHead(6, width=16, out=4)
     z, target = torch.randn(3, 5, 2, 6), torch.randn(3, 6)
-    planner = Planner.__new__(Planner)  # only the scoring: no model needed
-    planner.kind, planner.head = "distance", head
+    planner = DistancePlanner.__new__(DistancePlanner)  # only the scoring: no model needed
+    planner.head = head
     for sum_cost in (False, True):
         planner.cfg = dataclasses.replace(get_config("ci").plan, sum_cost=sum_cost)
         with torch.inference_mode():

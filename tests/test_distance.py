@@ -14,7 +14,7 @@ from lewm_mini.distance import DISTANCE_SIZES, DistanceConfig, DistanceHead, cac
 from lewm_mini.evaluate import evaluate
 from lewm_mini.graph import LatentGraph, build_graph
 from lewm_mini.notebook import cached_run
-from lewm_mini.planning import Planner, planner_parts
+from lewm_mini.planning import DistancePlanner, Planner, planner_parts
 from lewm_mini.walltest import pressing_fraction, wall_starts, wall_test
 from lewm_mini.world import Geometry, in_wall, room_of
 
@@ -115,8 +115,8 @@ def test_distance_planner_plans_with_the_head(ci_run, tmp_path):
 def test_the_score_is_the_head_distance_or_latent_cost_of_the_last_or_every_imagined_block():
     head = DistanceHead(4)
     plan = dataclasses.replace(get_config("ci").plan, sum_cost=False)
-    planner = Planner.__new__(Planner)  # only the scoring: no model needed
-    planner.kind, planner.head, planner.cfg = "distance", head, plan
+    planner = DistancePlanner.__new__(DistancePlanner)  # only the scoring: no model needed
+    planner.head, planner.cfg = head, plan
     target = torch.randn(2, 4)
     z = torch.randn(2, 3, 5, 4)  # (P, N, H, D)
     with torch.inference_mode():
@@ -124,7 +124,9 @@ def test_the_score_is_the_head_distance_or_latent_cost_of_the_last_or_every_imag
         assert torch.allclose(last, head(z[:, :, -1], target[:, None]))
         planner.cfg = dataclasses.replace(plan, sum_cost=True)
         assert torch.allclose(planner.goal_score(target)(z), head(z, target[:, None, None]).mean(-1))
-        planner.kind = "cem"  # the latent cost: of every imagined block (the Momentum world's arrive-and-stop) ...
+        planner = Planner.__new__(Planner)  # LeWM's latent cost: of every imagined block (arrive and stop) ...
+        planner.cfg = dataclasses.replace(plan, sum_cost=True)
+        assert type(planner) is Planner and planner.kind == "cem"
         assert torch.allclose(planner.goal_score(target)(z), ((z - target[:, None, None]) ** 2).sum(-1).mean(-1))
         planner.cfg = plan  # ... or of the last one (LeWM's)
         assert torch.allclose(planner.goal_score(target)(z), ((z[:, :, -1] - target[:, None]) ** 2).sum(-1))

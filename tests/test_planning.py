@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -83,3 +85,26 @@ def test_planner_rejects_wrong_image_size(tmp_path):
     planner = Planner(result.model, result.stats, cfg.plan, planner="cem")
     with pytest.raises(ValueError, match="64x64"):
         planner.solve(np.zeros((1, 32, 32, 3), np.uint8), np.zeros((1, 32, 32, 3), np.uint8))
+
+
+def test_a_kind_names_a_small_planner_class():
+    """Planner(..., planner=kind) makes the class of that kind; each overrides only its aim, score or horizon."""
+    from lewm_mini.config import get_config
+    from lewm_mini.data import ActionStats
+    from lewm_mini.distance import DistanceHead
+    from lewm_mini.jepa import LeWM
+    from lewm_mini.planning import KINDS, DistancePlanner, DoorOraclePlanner, GraphPlanner, Planner
+
+    cfg = get_config("ci")
+    model, stats = LeWM(cfg.model), ActionStats(np.zeros(2, np.float32), np.ones(2, np.float32))
+    assert type(Planner(model, stats, cfg.plan, planner="cem")) is Planner
+    head = DistanceHead(cfg.model.latent)
+    distance = Planner(model, stats, cfg.plan, planner="distance", head=head)
+    assert type(distance) is DistancePlanner and distance.horizon == cfg.plan.distance_horizon
+    assert type(Planner(model, stats, cfg.plan, planner="door-oracle")) is DoorOraclePlanner
+    assert {k: c.kind for k, c in KINDS.items()} == {k: k for k in KINDS}
+    assert issubclass(GraphPlanner, Planner) and issubclass(DistancePlanner, Planner)
+    default = Planner(model, stats, dataclasses.replace(cfg.plan, planner="distance"), head=head)
+    assert type(default) is DistancePlanner  # the plan's kind when none is named
+    with pytest.raises(ValueError, match="unknown planner"):
+        Planner(model, stats, cfg.plan, planner="a-star")
