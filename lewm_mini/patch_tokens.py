@@ -22,6 +22,7 @@ from torch import nn
 
 from .cem import cem
 from .config import Config, PlanConfig
+from .planning import latent_cost
 from .predictor import AdaLNBlock, CausalSelfAttention, Predictor
 from .rollout import rollout
 
@@ -84,7 +85,7 @@ def solve_seconds(predictor: nn.Module, z0: torch.Tensor, zg: torch.Tensor, plan
     def cost(cand: torch.Tensor) -> torch.Tensor:  # (1, N, H, A) -> (1, N): last imagined latent vs goal
         n = cand.shape[1]
         z = rollout(predictor, z0.expand(n, *z0.shape[1:]), cand[0], history)[:, -1]
-        return ((z - zg) ** 2).flatten(1).sum(-1)[None]
+        return latent_cost(z.flatten(1), zg.flatten(1))[None]  # every token of the frame
 
     if z0.is_cuda:
         torch.cuda.synchronize()
