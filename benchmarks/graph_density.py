@@ -1,6 +1,8 @@
 """Shortcuts through the wall as the waypoint graph grows: why a head trained on a bigger graph can plan worse.
 
     python benchmarks/graph_density.py --profile cpu --out lewm_mini/results/graph_density_cpu.json
+    python benchmarks/graph_density.py --profile cpu --policy heuristic-straight --episodes 250 \
+        --out lewm_mini/results/graph_density_cpu_straight.json
 
 For graphs of 50, 250 and 1,000 training episodes (lewm_mini.graph.build_graph, the planner's settings): nodes,
 edges, edges across the wall away from the door (all, and those from latent proximity), and, for 1,200 node pairs
@@ -11,6 +13,7 @@ over 7.14 px, the farthest one block moves): a ratio under 0.5 is a path the wor
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -28,15 +31,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--profile", default="cpu")
     ap.add_argument("--episodes", default="50,250,1000")
+    ap.add_argument("--policy", default=None, help="the training data's policy (default: the profile's), e.g. "
+                    "heuristic-straight: the wall-respecting model of README's wall test")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     torch.set_num_threads(usable_cpus())
     cfg = get_config(args.profile)
+    if args.policy:
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, policy=args.policy))
     run = cached_run(cfg, progress=False)
     geo = Geometry(cfg.data.size)
     block_px = geo.speed * cfg.model.frameskip
     episodes = load_or_collect(cfg.data, "train", progress=False)
-    out = {"profile": cfg.profile, "graphs": {}}
+    out = {"profile": cfg.profile, "policy": cfg.data.policy, "graphs": {}}
     for n in map(int, args.episodes.split(",")):
         g = build_graph(run.model, episodes, cfg.model.frameskip, n_episodes=n, seed=0)
         illegal = illegal_edges(g, geo)
