@@ -9,13 +9,11 @@ On CI (CI set) nothing is skipped.
 """
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from make_exercises import comparable, git_head, looks_generated  # noqa: E402
+from lewm_mini.authoring.exercises import comparable, git_head, looks_generated
 
 _edited: dict[Path, bool] = {}
 

@@ -3,7 +3,7 @@
     python -m lewm_mini check exercises/03_predictor_exercises.ipynb   # every checker strict: which exercises pass
     python -m lewm_mini check                                          # all of exercises/
 
-``tools/execute_notebooks.py`` uses ``execute`` to store the chapters' outputs.
+``lewm_mini.authoring.execute`` (``tools/execute_notebooks.py``) uses ``execute`` to store the chapters' outputs.
 """
 
 from __future__ import annotations

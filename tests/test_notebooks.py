@@ -20,12 +20,11 @@ from pathlib import Path
 import jupytext
 import pytest
 
+from lewm_mini.authoring import exercises
+from lewm_mini.authoring.record import COMPUTE, RECORD, code_sha256, compute_text, title_compute
 from lewm_mini.notebook import REPO_URL, SETUP_CELL
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import execute_notebooks  # noqa: E402
-import make_exercises  # noqa: E402
 
 FOLDERS = ("notebooks", "exercises", "solutions")
 PY = sorted(p for f in FOLDERS for p in (ROOT / f).glob("[0-9][0-9]_*.py"))
@@ -43,7 +42,7 @@ ids = lambda p: f"{p.parent.name}/{p.name}"  # noqa: E731
 def versions(path: Path) -> list[str]:
     """The working copy, then the committed one where a learner's local changes make them differ: a test that
     judges a file passes when either passes, and one that reads a file reads ``versions(path)[-1]``."""
-    current, head = path.read_text(), make_exercises.git_head(path)
+    current, head = path.read_text(), exercises.git_head(path)
     return [current] if head is None or head == current else [current, head]
 
 
@@ -75,10 +74,10 @@ def test_exercises_and_solutions_store_no_outputs(path: Path):
 def chapter_output_problem(text: str, py_text: str) -> str | None:
     """Why a chapter's stored outputs are not those of a cpu-profile run of its current code, or None."""
     nb = json.loads(text)
-    record = nb["metadata"].get(make_exercises.RECORD, {})
+    record = nb["metadata"].get(RECORD, {})
     if "outputs" not in record:
         return "no stored outputs"
-    if record["code_sha256"] != make_exercises.code_sha256(py_text):
+    if record["code_sha256"] != code_sha256(py_text):
         return "its stored outputs were made from other code"
     if record["outputs"]["profile"] == "ci":
         return "its stored outputs come from the ci profile, which only proves the code runs"
@@ -103,9 +102,9 @@ def test_chapters_store_outputs_of_their_current_code(path: Path):
 def test_title_compute_times_come_from_the_record(path: Path):
     nb = json.loads(versions(path)[-1])
     title = "".join(nb["cells"][0]["source"])
-    want = execute_notebooks.compute_text(nb["metadata"].get(make_exercises.RECORD))
-    assert execute_notebooks.title_compute(title) == want, (
-        f"the title's {execute_notebooks.COMPUTE} paragraph must be the one tools/execute_notebooks.py wrote: {want}")
+    want = compute_text(nb["metadata"].get(RECORD))
+    assert title_compute(title) == want, (
+        f"the title's {COMPUTE} paragraph must be the one tools/execute_notebooks.py wrote: {want}")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=ids)
@@ -161,7 +160,7 @@ def test_setup_cell_in_colab_installs_or_says_what_to_do(monkeypatch):
 def twin_problem(text: str) -> str | None:
     """Why a .py twin would not open with the python3 kernel or would be rewritten by jupytext, or None."""
     nb = jupytext.reads(text, fmt="py:percent")
-    if nb.metadata.get("kernelspec") != make_exercises.KERNELSPEC:
+    if nb.metadata.get("kernelspec") != exercises.KERNELSPEC:
         return "the .py header needs the python3 kernelspec: run python tools/make_exercises.py --fix-sources"
     if jupytext.writes(nb, fmt="py:percent") != text:
         return "jupytext would rewrite this .py: run --fix-sources"
@@ -187,14 +186,14 @@ def opened_and_saved(path: Path, tmp_path: Path, text: str | None = None) -> lis
     if text is not None:
         (tmp_path / path.name).write_text(text)
         (tmp_path / path.with_suffix(".py").name).write_text(
-            make_exercises.git_head(path.with_suffix(".py")) or path.with_suffix(".py").read_text())
+            exercises.git_head(path.with_suffix(".py")) or path.with_suffix(".py").read_text())
     before = {t: (tmp_path / t.name).read_text() for t in (path, path.with_suffix(".py"))}
     manager = TextFileContentsManager(root_dir=str(tmp_path))
     model = manager.get(path.name)
     assert model["content"]["metadata"]["kernelspec"]["name"] == "python3", "it would ask to select a kernel"
     # The kernel starts and the frontend writes its spec and language into the notebook's metadata.
-    model["content"]["metadata"]["kernelspec"] = dict(make_exercises.KERNELSPEC)
-    model["content"]["metadata"]["language_info"] = dict(make_exercises.LANGUAGE_INFO)
+    model["content"]["metadata"]["kernelspec"] = dict(exercises.KERNELSPEC)
+    model["content"]["metadata"]["language_info"] = dict(exercises.LANGUAGE_INFO)
     manager.save(model, path.name)
     return [t.name for t, old in before.items() if (tmp_path / t.name).read_text() != old]
 
@@ -203,7 +202,7 @@ def opened_and_saved(path: Path, tmp_path: Path, text: str | None = None) -> lis
 def test_jupyterlab_open_and_save_changes_nothing(path: Path, tmp_path: Path):
     """Opening a notebook must not mark it modified, so a notebook only opened never counts as a learner's work."""
     changed = opened_and_saved(path, tmp_path / "working")
-    head = make_exercises.git_head(path)
+    head = exercises.git_head(path)
     if changed and head is not None and head != path.read_text():  # a learner's file: judge the committed one
         changed = opened_and_saved(path, tmp_path / "committed", head)
     assert not changed, f"opening and saving in JupyterLab changed {changed}"
@@ -227,14 +226,14 @@ def test_a_learner_who_answers_and_saves_in_jupyterlab_keeps_the_tests_green(tmp
     model = manager.get(stem + ".ipynb")
     model["content"]["metadata"]["kernelspec"] = {"display_name": "Python 3.12 (venv)", "language": "python",
                                                   "name": "python3"}
-    model["content"]["metadata"]["language_info"] = dict(make_exercises.LANGUAGE_INFO, version="3.12.4")
+    model["content"]["metadata"]["language_info"] = dict(exercises.LANGUAGE_INFO, version="3.12.4")
     stub = next(c for c in model["content"]["cells"] if "NotImplementedError" in c["source"])
     stub["source"] = stub["source"].replace("raise NotImplementedError", "return 0  # my answer\n    raise")
     model["content"]["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "my notes"})
     manager.save(model, stem + ".ipynb")
     py, ipynb = repo / "exercises" / f"{stem}.py", repo / "exercises" / f"{stem}.ipynb"
     assert "my answer" in py.read_text() and "my notes" in ipynb.read_text()
-    assert make_exercises.git_head(py) != py.read_text(), "the learner's save must reach the .py twin"
+    assert exercises.git_head(py) != py.read_text(), "the learner's save must reach the .py twin"
     test_py_twin_has_a_kernelspec_and_round_trips(py)
     test_exercises_and_solutions_store_no_outputs(ipynb)
     test_title_cell_anatomy(ipynb)
@@ -258,17 +257,17 @@ def test_stubs_replace_every_solution():
 
 def test_chapter_outputs_survive_prose_edits_not_code_edits():
     py_text = (ROOT / "notebooks" / "01_world_and_data.py").read_text()
-    nb = json.loads(make_exercises.notebook_json(py_text))
+    nb = json.loads(exercises.notebook_json(py_text))
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     code[-1]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "STORED-OUTPUT\n"}]
-    nb["metadata"][make_exercises.RECORD] = {"code_sha256": make_exercises.code_sha256(py_text),
+    nb["metadata"][RECORD] = {"code_sha256": code_sha256(py_text),
                                              "outputs": {"profile": "cpu"}, "timings": {}}
     executed = json.dumps(nb)
     prose = py_text.replace("## 1.", "## 1. Edited prose:", 1)
     code_edit = py_text + "\n# %%\nprint('a new cell')\n"
-    assert "STORED-OUTPUT" in make_exercises.notebook_json(prose, executed)
-    assert "STORED-OUTPUT" not in make_exercises.notebook_json(code_edit, executed)
-    assert make_exercises.RECORD not in json.loads(make_exercises.notebook_json(code_edit, executed))["metadata"]
+    assert "STORED-OUTPUT" in exercises.notebook_json(prose, executed)
+    assert "STORED-OUTPUT" not in exercises.notebook_json(code_edit, executed)
+    assert RECORD not in json.loads(exercises.notebook_json(code_edit, executed))["metadata"]
 
 
 def _git(cwd: Path, *args: str) -> None:
@@ -282,7 +281,7 @@ def test_a_learners_exercise_edits_are_kept_and_pass_the_freshness_check(tmp_pat
         (tmp_path / folder).mkdir()
         for suffix in (".py", ".ipynb"):
             shutil.copy(ROOT / folder / (name + suffix), tmp_path / folder / (name + suffix))
-    make = lambda *a: make_exercises.main(["--root", str(tmp_path), *a])  # noqa: E731
+    make = lambda *a: exercises.main(["--root", str(tmp_path), *a])  # noqa: E731
     assert make() == 0
     _git(tmp_path, "init", "-q")
     _git(tmp_path, "add", ".")
@@ -352,7 +351,7 @@ def test_the_gpu_chapter_opens_on_a_colab_gpu_runtime():
 def test_compute_text_says_whether_the_cache_was_empty():
     machine = {"cpu": "x86", "cores": 2, "memory_gb": 24, "gpu": None}
     t = {"seconds": 700.0, "date": "2026-11-25", "machine": machine, "torch": "2.13.0", "load": 0.1}
-    shared = execute_notebooks.compute_text({"timings": {"cpu": t | {"cache": "shared"}}})
-    fresh = execute_notebooks.compute_text({"timings": {"cpu": t | {"cache": "fresh"}}})
+    shared = compute_text({"timings": {"cpu": t | {"cache": "shared"}}})
+    fresh = compute_text({"timings": {"cpu": t | {"cache": "fresh"}}})
     assert "11.7 min" in shared and "reusing what earlier runs left in the cache" in shared
     assert "empty cache" in fresh and "reusing" not in fresh and "busy" not in fresh
