@@ -47,9 +47,8 @@
 #
 # **Time:** reading about 45 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 5.3 min on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
-# busy: load 2.2).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 99 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache).
 
 # %%
 import subprocess, sys
