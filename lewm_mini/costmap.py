@@ -25,14 +25,12 @@ def grid_positions(size: int = 64, step: float = 1.0) -> np.ndarray:
 
 @torch.inference_mode()
 def encode_positions(model: torch.nn.Module, pos: np.ndarray, size: int = 64, batch: int = 512) -> torch.Tensor:
-    """Render the agent at positions (N, 2) and encode the frames in eval mode -> latents (N, D)."""
-    from .data import frames_to_tensor
+    """Render the agent at positions (N, 2) and encode the frames in eval mode -> latents (N, D); rendered a batch
+    at a time, so a fine grid never holds all its frames at once."""
+    from .probe import encode_frames
 
-    model.eval()
-    dev = next(model.parameters()).device
     geo = Geometry(size)
-    return torch.cat([model.encode(frames_to_tensor(render(pos[i : i + batch], geo)).to(dev)).cpu()
-                      for i in range(0, len(pos), batch)])
+    return torch.cat([encode_frames(model, render(pos[i : i + batch], geo), batch).cpu() for i in range(0, len(pos), batch)])
 
 
 def grid_latents(model: torch.nn.Module, size: int = 64, step: float = 1.0) -> tuple[np.ndarray, torch.Tensor]:

@@ -87,8 +87,10 @@ def run_random(tasks: Tasks, size: int, seed: int) -> tuple[np.ndarray, np.ndarr
 def run_mpc(planner: Planner, tasks: Tasks, size: int, progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """MPC for all tasks at once: plan, execute ``planner.steps_per_solve`` steps, replan, until the budget is spent.
 
-    Returns success (P,) and trajectories (P, budget + 1, 2). A planner whose rollouts read a history
-    (``planner.context_frames`` > 0) gets the frames of the last blocks and the actions since (``past``).
+    Returns success (P,) and trajectories (P, budget + 1, 2). Where a frame does not show the whole state
+    (``world.frame_is_state`` False: the Momentum world), a planner whose rollouts read a history
+    (``planner.context_frames`` > 0) gets the frames of the last blocks and the actions since (``past``); in
+    Two-Room every rollout starts from the current frame.
     """
     world = tasks.world_at_start(size)
     goal_frames = world.goal_frames()
@@ -99,7 +101,7 @@ def run_mpc(planner: Planner, tasks: Tasks, size: int, progress: bool = True) ->
     bar = tqdm(total=tasks.budget, desc=f"MPC {tasks.protocol} (env steps)", unit="step",
                disable=not show_progress(progress))
     while steps < tasks.budget:
-        context = past(planner, world, past_pos + traj, done)
+        context = (None, None) if world.frame_is_state else past(planner, world, past_pos + traj, done)
         actions = planner.solve(world.render(), goal_frames, *context)  # (P, horizon * frameskip, 2)
         for a in actions.transpose(1, 0, 2)[: min(planner.steps_per_solve, tasks.budget - steps)]:
             world.step(a)

@@ -112,8 +112,11 @@ class BatchedMomentum(BatchedTwoRoom):
     """N Momentum worlds stepped and rendered together in numpy.
 
     State: ``pos`` (N, 2) and ``vel`` (N, 2) in pixels and pixels per step, ``goal`` (N, 2). Frames
-    show the position only (Two-Room's renderer). ``reset`` puts pucks at rest unless given ``vel``.
+    show the position only (Two-Room's renderer). ``reset`` puts pucks at rest unless given ``vel``. A frame does
+    not show the velocity (``frame_is_state`` False), so MPC gives the planner the frames of the last blocks.
     """
+
+    frame_is_state = False
 
     def __init__(self, n: int, size: int = 64, seed: int | None = None):
         super().__init__(n, size, seed)

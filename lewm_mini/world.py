@@ -288,7 +288,11 @@ class BatchedTwoRoom:
     """N Two-Room worlds stepped and rendered together in numpy.
 
     State: ``pos`` (N, 2) agent centres in pixels, ``goal`` (N, 2). All methods are vectorised.
+    ``frame_is_state``: one frame shows everything that decides the next (no inertia), so MPC's rollouts start
+    from the current frame alone.
     """
+
+    frame_is_state = True
 
     def __init__(self, n: int, size: int = 64, seed: int | None = None):
         self.geo = Geometry(size)

@@ -159,3 +159,34 @@ def test_cli_trains_and_evaluates_in_the_momentum_world(tmp_path):
     assert r.returncode == 2 and "trained in the momentum world" in r.stderr
     r = run("evaluate", "--checkpoint", ckpt, "--episodes", "3", "--planner", "distance")
     assert r.returncode == 2 and "--planner" in r.stderr
+
+
+class RecordingPlanner:
+    """A planner stand-in that pushes nowhere and records the history MPC hands it."""
+
+    fs, context_frames, steps_per_solve = 5, 2, 10
+
+    def __init__(self):
+        self.seen = []
+
+    def reset(self):
+        pass
+
+    def solve(self, frames, goal_frames, past_frames=None, past_actions=None):
+        self.seen.append(None if past_frames is None else (past_frames.shape, past_actions.shape))
+        return np.zeros((len(frames), 10, 2), np.float32)
+
+
+def test_mpc_hands_the_past_to_the_planner_only_where_a_frame_is_not_the_state():
+    from lewm_mini.evaluate import make_tasks, run_mpc
+
+    cfg = for_world(get_config("ci"), "momentum")
+    tasks = make_tasks(cfg, "paper", 3, 0)  # the recorded 10 steps before each start come with the tasks
+    planner = RecordingPlanner()
+    run_mpc(planner, tasks, 64, progress=False)
+    assert planner.seen[0] == ((3, 2, 64, 64, 3), (3, 10, 2))  # two past frames, one block apart, and their actions
+    assert all(s == planner.seen[0] for s in planner.seen)
+    two_room = make_tasks(get_config("ci"), "paper", 3, 0)
+    planner = RecordingPlanner()
+    run_mpc(planner, two_room, 64, progress=False)
+    assert set(planner.seen) == {None}  # Two-Room: every rollout starts from the current frame
