@@ -961,8 +961,8 @@ print(f"grid_step == lewm_mini.world.step_positions on {len(c)} (cell, action) p
 #   consequences. That is what the rest of the course builds, from pixels: LeWorldModel encodes a frame
 #   into one latent vector (chapters 01-02) and predicts the next latent from the action (03), trained
 #   with a loss that cannot collapse (04, 05); it plans with CEM (06), round walls with waypoints (07)
-#   and with a learned distance in time (08), and we look inside it (09) before the capstone on one GPU
-#   (11).
+#   and with a learned distance in time (08), and we look inside it (09); then a world with momentum,
+#   where one frame no longer holds the state (10), and the capstone on one GPU (11).
 #
 # ## Check your understanding
 #
