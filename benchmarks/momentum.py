@@ -50,7 +50,7 @@ def main() -> None:
                "final_pred_loss": run.history[-1]["pred"] if run.history else None}
         train_eps, test_eps = load_or_collect(cfg.data, "train", progress=False), held_out_episodes(cfg.data)
         res["rollout_position_error_px"] = rollout_position_error(run.model, run.stats, train_eps, test_eps,
-                                                                  history).round(3).tolist()
+                                                                  history)["imagined"].round(3).tolist()
         res["velocity_probe"] = velocity_probe(run.model, train_eps, test_eps, history=3)
         scores = event_scores(run.model, run.stats, voe, history)
         res["surprise_auc"] = {k: roc_auc(scores[k]["surprise"], scores["bounce"]["surprise"]) for k in ("reverse", "stop")}

@@ -46,10 +46,9 @@ import io
 
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from lewm_mini.checks.ch07 import check_choose_subgoal
+from lewm_mini.checks.ch07 import check_choose_subgoal, position_graph
 from lewm_mini.data import load_or_collect
 from lewm_mini.world import Geometry, background
 
@@ -96,7 +95,7 @@ check_choose_subgoal(choose_subgoal)
 # episodes, one per action block, with the chapter's episode edges (frames 1 to 3 blocks apart in the
 # same episode, weighted by the gap) and edges between frames of different episodes less than 2 px
 # apart (the wall is thicker than that, so none of them crosses it; weight: distance over the median
-# block step). Dijkstra with `directed=False` walks every edge both ways. Then
+# block step); `position_graph` builds it. Dijkstra with `directed=False` walks every edge both ways. Then
 # the subgoal for one start and goal in different rooms at three reaches. (Prints a note until
 # written.)
 
@@ -104,20 +103,7 @@ check_choose_subgoal(choose_subgoal)
 geo = Geometry(cfg.data.size)
 episodes = load_or_collect(cfg.data, "train", progress=False)
 fs = cfg.model.frameskip
-pos = episodes.pos[: min(150, len(episodes)), ::fs]  # (E, T, 2): one frame per block
-n_ep, n_t = pos.shape[:2]
-xy = pos.reshape(-1, 2)
-idx = np.arange(n_ep * n_t).reshape(n_ep, n_t)
-block = float(np.median(np.linalg.norm(np.diff(pos, axis=1), axis=-1)))
-rows, cols, w = [], [], []
-for gap in (1, 2, 3):
-    rows.append(idx[:, :-gap].ravel()), cols.append(idx[:, gap:].ravel()), w.append(np.full(idx[:, gap:].size, gap))
-d = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
-ep = idx.ravel() // n_t  # episode of each node
-r, c = np.nonzero((d < 2.0) & (np.arange(len(xy))[:, None] < np.arange(len(xy))) & (ep[:, None] != ep[None]))
-rows.append(r), cols.append(c), w.append(np.maximum(d[r, c] / block, 0.05))
-adj = coo_matrix((np.concatenate(w).astype(float), (np.concatenate(rows), np.concatenate(cols))),
-                 shape=(len(xy), len(xy))).tocsr()
+xy, adj, ep, block = position_graph(episodes, fs)  # (N, 2), (N, N) sparse, one triangle: rows < columns
 start_node = int(np.argmin(np.linalg.norm(xy - [12.0, 50.0], axis=1)))  # left room, far below the door
 goal_node = int(np.argmin(np.linalg.norm(xy - [50.0, 50.0], axis=1)))  # right room
 dist, pred = dijkstra(adj, directed=False, indices=start_node, return_predecessors=True)

@@ -48,10 +48,10 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import dijkstra
 from scipy.stats import spearmanr
 
+from lewm_mini.checks.ch07 import position_graph
 from lewm_mini.checks.ch08 import check_distance_score, check_graph_distance_targets
 from lewm_mini.data import load_or_collect
 from lewm_mini.distance import DistanceConfig, train_distance
@@ -96,26 +96,13 @@ check_graph_distance_targets(graph_distance_targets)
 # of frames from the training episodes, one per action block, with episode edges (frames 1 to 3
 # blocks apart, weighted by the gap) and edges between frames of different episodes less than 2 px
 # apart (the wall is thicker, so none crosses it; weight: distance over the median block step).
-# Each edge is stored once (row < column).
+# Each edge is stored once (row < column); `position_graph` (chapter 07's exercises) builds it.
 
 # %%
 geo = Geometry(cfg.data.size)
 episodes = load_or_collect(cfg.data, "train", progress=False)
 fs = cfg.model.frameskip
-pos = episodes.pos[: min(150, len(episodes)), ::fs]  # (E, T, 2): one frame per block
-n_ep, n_t = pos.shape[:2]
-xy = pos.reshape(-1, 2).astype(np.float32)
-idx = np.arange(n_ep * n_t).reshape(n_ep, n_t)
-block = float(np.median(np.linalg.norm(np.diff(pos, axis=1), axis=-1)))
-rows, cols, w = [], [], []
-for gap in (1, 2, 3):
-    rows.append(idx[:, :-gap].ravel()), cols.append(idx[:, gap:].ravel()), w.append(np.full(idx[:, gap:].size, gap))
-d = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
-ep = idx.ravel() // n_t  # episode of each node
-r, c = np.nonzero((d < 2.0) & (np.arange(len(xy))[:, None] < np.arange(len(xy))) & (ep[:, None] != ep[None]))
-rows.append(r), cols.append(c), w.append(np.maximum(d[r, c] / block, 0.05))
-adj = coo_matrix((np.concatenate(w).astype(float), (np.concatenate(rows), np.concatenate(cols))),
-                 shape=(len(xy), len(xy))).tocsr()  # one triangle: rows < columns
+xy, adj, ep, block = position_graph(episodes, fs)  # (N, 2), (N, N) sparse, one triangle: rows < columns
 source = int(np.argmin(np.linalg.norm(xy - [24.0, 50.0], axis=1)))  # left room, near the wall, far below the door
 print(f"{len(xy)} nodes, {adj.nnz} edges (each stored once); median block step {block:.1f} px; source at {xy[source]}")
 

@@ -241,7 +241,7 @@ def voe_episodes(n: int, blocks: int = 5, frameskip: int = 5, size: int = 64, se
             p, v, bounces = _slide(p0, v0, steps, geo)
             ok = np.linalg.norm(v[:, lo], axis=1) > min_speed
             if kind == "bounce":
-                first, _, before = _slide(p0, v0, lo, geo)
+                _, _, before = _slide(p0, v0, lo, geo)
                 _, _, within = _slide(p0, v0, hi, geo)
                 ok &= (before == 0) & (within == 1) & (bounces == 1)
             else:

@@ -168,14 +168,17 @@ def position_probe(model: torch.nn.Module, train_eps, test_eps, n: int = 4000, s
 
 
 def rollout_position_error(model: torch.nn.Module, stats, train_eps, test_eps, history: int, blocks: int = 5,
-                           n: int = 1000, seed: int = 0) -> np.ndarray:
-    """How far imagination drifts: mean position error in pixels (blocks,) of an imagined rollout, per block ahead.
+                           n: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
+    """How far imagination drifts, in pixels, per block ahead: {"imagined": (blocks,), "probe_floor": (blocks + 1,),
+    "moved": (blocks,)}.
 
     From ``n`` held-out moments (``test_eps``), the model reads the last ``history`` frames (one per action block)
     with the blocks executed after them, imagines ``blocks`` blocks of the recorded actions, and an MLP probe,
-    fitted on encoder latents of training frames (``train_eps``), reads a position off every imagined latent; the
-    error is its distance to the recorded position. Comparable across models whose latents differ (a model with
-    history 1 and one with history 3), because it is measured in pixels.
+    fitted on encoder latents of training frames (``train_eps``), reads a position off every imagined latent:
+    "imagined" is its mean distance to the recorded position. Comparable across models whose latents differ (a
+    model with history 1 and one with history 3), because it is measured in pixels. Two scales on the same
+    moments: "probe_floor", the same probe on the encoder's latents of the real frames (0 to ``blocks`` ahead),
+    which a perfect imagination would still show, and "moved", how far the agent went from now.
     """
     fs = model.cfg.frameskip
     rng = np.random.default_rng(seed)
@@ -188,16 +191,19 @@ def rollout_position_error(model: torch.nn.Module, stats, train_eps, test_eps, h
     e = rng.integers(0, len(test_eps), n)
     t0 = rng.integers(past, steps - blocks * fs + 1, n)  # now: the frame the rollout starts from
     frame_t = t0[:, None] + fs * np.arange(-(history - 1), blocks + 1)  # context, now, and the imagined frames
-    z_ctx = encode_frames(model, np.asarray(test_eps.frames[e[:, None], frame_t[:, :history]]))  # (n, history, D)
+    z_real = encode_frames(model, np.asarray(test_eps.frames[e[:, None], frame_t]))  # (n, history + blocks, D)
+    z_ctx = z_real[:, :history]
     act_t = (t0 - past)[:, None] + np.arange(past + blocks * fs)
     blk = torch.as_tensor(stats.block(test_eps.actions[e[:, None], act_t], fs), device=z_ctx.device)  # (n, h-1+B, A)
     h = history - 1
     context = (z_ctx[:, :h], blk[:, :h]) if h else (None, None)
     with torch.no_grad():
         z = model.rollout(z_ctx[:, -1], blk[:, h:], history, *context)  # (n, blocks, D)
-    guess = probe(z.reshape(-1, z.shape[-1]).cpu()).reshape(n, blocks, 2).numpy()
-    true = test_eps.pos[e[:, None], frame_t[:, history:]]
-    return np.linalg.norm(guess - true, axis=-1).mean(0)
+    read = lambda lat: probe(lat.reshape(-1, lat.shape[-1]).cpu()).reshape(n, -1, 2).numpy()  # noqa: E731
+    true = test_eps.pos[e[:, None], frame_t[:, h:]]  # (n, blocks + 1, 2): now and each block ahead
+    return {"imagined": np.linalg.norm(read(z) - true[:, 1:], axis=-1).mean(0),
+            "probe_floor": np.linalg.norm(read(z_real[:, h:]) - true, axis=-1).mean(0),
+            "moved": np.linalg.norm(true[:, 1:] - true[:, :1], axis=-1).mean(0)}
 
 
 def velocity_probe(model: torch.nn.Module, train_eps, test_eps, history: int = 3, n: int = 4000, seed: int = 0) -> dict:

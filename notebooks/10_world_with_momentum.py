@@ -47,7 +47,7 @@
 #
 # **Time:** reading about 45 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 99 s on 2
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 97 s on 2
 # cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache).
 
 # %%
@@ -89,7 +89,7 @@ from lewm_mini.data import held_out_episodes, load_or_collect
 from lewm_mini.evaluate import evaluate, wilson
 from lewm_mini.momentum import VOE_KINDS, BatchedMomentum, MomentumGeometry, momentum_step, voe_episodes
 from lewm_mini.notebook import cached_run, expect
-from lewm_mini.probe import encode_frames, fit_probe, rollout_position_error, velocity_probe
+from lewm_mini.probe import encode_frames, rollout_position_error, velocity_probe
 from lewm_mini.surprise import event_scores, roc_auc, roc_curve
 from lewm_mini.world import background
 
@@ -462,8 +462,8 @@ with torch.inference_mode():
 # fitted on each model's own encoder latents of training frames, reads a position off every imagined
 # latent; the error is the distance to where the puck really was.
 #
-# Two rows give the errors a scale, on the same held-out moments as each model's rollouts (the helper
-# below draws them as `rollout_position_error` does, with the same seed, and fits the same probe):
+# Two rows give the errors a scale, on the same held-out moments as each model's rollouts (the function
+# returns them beside the imagined error, from the same probe):
 # - **the probe on the real frames**: the probe reading the encoder's latent of the real frame at each
 #   block ahead (0: now). The probe reads real latents imperfectly too; this is the error a perfect
 #   imagination would still show, a floor under the imagined error;
@@ -471,45 +471,23 @@ with torch.inference_mode():
 #   off by about that much.
 
 # %%
-def drift_scale(model, history: int, blocks: int = 5, n: int = SIZES["rollouts"], seed: int = 0):
-    """On the held-out moments of ``rollout_position_error(..., history, blocks, n, seed)``: the error (px) of its
-    MLP probe on the real frames' latents, 0 to ``blocks`` blocks ahead, and how far the puck moved (px) from
-    now, 1 to ``blocks`` blocks ahead. The random draws are the package function's, in the same order."""
-    rng = np.random.default_rng(seed)
-    e, t = rng.integers(0, len(train_eps), 4000), rng.integers(0, train_eps.pos.shape[1], 4000)
-    probe = fit_probe(encode_frames(model, np.asarray(train_eps.frames[e, t])).cpu(),
-                      torch.as_tensor(train_eps.pos[e, t]), "mlp")
-    e = rng.integers(0, len(test_eps), n)
-    t0 = rng.integers((history - 1) * FS, test_eps.actions.shape[1] - blocks * FS + 1, n)  # now
-    frame_t = t0[:, None] + FS * np.arange(blocks + 1)  # now and each block ahead
-    true = test_eps.pos[e[:, None], frame_t]  # (n, blocks + 1, 2)
-    z = encode_frames(model, np.asarray(test_eps.frames[e[:, None], frame_t])).cpu()  # (n, blocks + 1, D)
-    guess = probe(z.reshape(-1, z.shape[-1])).reshape(n, blocks + 1, 2).numpy()
-    floor = np.linalg.norm(guess - true, axis=-1).mean(0)
-    moved = np.linalg.norm(true[:, 1:] - true[:, :1], axis=-1).mean(0)
-    return floor, moved
-
-
 expect(5, 60, 25, cfg.profile)
 drift = {h: rollout_position_error(models[h], stats[h], train_eps, test_eps, h, blocks=5, n=SIZES["rollouts"])
          for h in models}
-scale = {h: drift_scale(models[h], h) for h in models}
 print(f"{SIZES['rollouts']} held-out moments per model, errors and distances in px")
 print(f"{'blocks ahead':34s}" + "".join(f"{k:>8d}" for k in range(0, 6)))
-for h, err in drift.items():
-    floor, moved = scale[h]
-    print(f"{f'history {h}, imagined error':34s}{'':8s}" + "".join(f"{x:8.2f}" for x in err))
-    print(f"{'  the probe on the real frames':34s}" + "".join(f"{x:8.2f}" for x in floor))
-    print(f"{'  how far the puck moved':34s}{'':8s}" + "".join(f"{x:8.2f}" for x in moved))
+for h, d in drift.items():
+    print(f"{f'history {h}, imagined error':34s}{'':8s}" + "".join(f"{x:8.2f}" for x in d["imagined"]))
+    print(f"{'  the probe on the real frames':34s}" + "".join(f"{x:8.2f}" for x in d["probe_floor"]))
+    print(f"{'  how far the puck moved':34s}{'':8s}" + "".join(f"{x:8.2f}" for x in d["moved"]))
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.6))
 ks = np.arange(1, 6)
-for (h, err), colour in zip(drift.items(), ("tab:blue", "tab:orange")):
-    floor, moved = scale[h]
-    ax.plot(ks, err, "o-", color=colour, label=f"history {h}: imagined position error")
-    ax.plot(np.arange(6), floor, ":", color=colour, label=f"history {h}: probe on the real frames")
-    ax.plot(ks, moved, "--", color=colour, lw=0.8, label=f"how far the puck moved (history {h}'s moments)")
+for (h, d), colour in zip(drift.items(), ("tab:blue", "tab:orange")):
+    ax.plot(ks, d["imagined"], "o-", color=colour, label=f"history {h}: imagined position error")
+    ax.plot(np.arange(6), d["probe_floor"], ":", color=colour, label=f"history {h}: probe on the real frames")
+    ax.plot(ks, d["moved"], "--", color=colour, lw=0.8, label=f"how far the puck moved (history {h}'s moments)")
 ax.set_xlabel("action blocks ahead"), ax.set_ylabel("pixels"), ax.set_xticks(np.arange(6)), ax.legend(fontsize=7)
 plt.tight_layout()
 plt.show()

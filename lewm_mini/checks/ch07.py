@@ -11,6 +11,37 @@ from scipy.sparse.csgraph import dijkstra
 from . import CheckFailed, require, run_check
 from .answers import ch07 as _answers  # reference answers, kept out of this module
 
+# ----------------------------------------------------------------------------- a graph without a model
+
+
+def position_graph(episodes, frameskip: int, n_episodes: int = 150):
+    """A waypoint graph built from **true positions**, for exercises that need no trained model (07 and 08).
+
+    Nodes: the frames of the first ``n_episodes`` episodes, one per action block. Edges, each stored once
+    (row < column): frames 1 to 3 blocks apart in an episode (weight: the gap in blocks), and frames of
+    different episodes less than 2 px apart (thinner than the wall, so none crosses it; weight: their distance
+    over the median block step, at least 0.05). Returns xy (N, 2) float32, adj (N, N) sparse, ep (N,) the
+    episode of each node, and block, the median block step in px.
+    """
+    from scipy.sparse import coo_matrix
+
+    pos = episodes.pos[: min(n_episodes, len(episodes)), ::frameskip]  # (E, T, 2): one frame per block
+    n_ep, n_t = pos.shape[:2]
+    xy = pos.reshape(-1, 2).astype(np.float32)
+    idx = np.arange(n_ep * n_t).reshape(n_ep, n_t)
+    block = float(np.median(np.linalg.norm(np.diff(pos, axis=1), axis=-1)))
+    rows, cols, w = [], [], []
+    for gap in (1, 2, 3):
+        rows.append(idx[:, :-gap].ravel()), cols.append(idx[:, gap:].ravel()), w.append(np.full(idx[:, gap:].size, gap))
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=-1)
+    ep = idx.ravel() // n_t
+    r, c = np.nonzero((d < 2.0) & (np.arange(len(xy))[:, None] < np.arange(len(xy))) & (ep[:, None] != ep[None]))
+    rows.append(r), cols.append(c), w.append(np.maximum(d[r, c] / block, 0.05))
+    adj = coo_matrix((np.concatenate(w).astype(float), (np.concatenate(rows), np.concatenate(cols))),
+                     shape=(len(xy), len(xy))).tocsr()
+    return xy, adj, ep, block
+
+
 # ----------------------------------------------------------------------------- Exercise 7.1
 
 
