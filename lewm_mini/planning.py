@@ -182,9 +182,10 @@ class Planner:
 
 
 class GraphPlanner(Planner):
-    """CEM to a latent waypoint ``plan.reach`` blocks down the shortest path of a graph over training frames
-    (``lewm_mini.graph``), or to the goal once it is within reach, over ``plan.graph_horizon`` blocks; replans
-    every ``plan.replan_every`` steps. ``graph``: built outside (``planner_parts``)."""
+    """CEM to a latent waypoint about ``plan.reach`` blocks down the shortest path of a graph over training frames
+    (``lewm_mini.graph.choose_waypoint``: the path node whose distance down the path is closest to the reach), or
+    to the goal once it is within reach, over ``plan.graph_horizon`` blocks; replans every ``plan.replan_every``
+    steps. ``graph``: built outside (``planner_parts``)."""
 
     kind = "graph"
 

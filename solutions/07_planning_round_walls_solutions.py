@@ -68,12 +68,20 @@ from lewm_mini.world import Geometry, background
 # Write `choose_subgoal(dist, pred, goal, reach)`, the node the planner should aim at now:
 # 1. `-1` when the goal cannot be reached;
 # 2. the goal itself when it is at most `reach` blocks away;
-# 3. otherwise, the **farthest node along the shortest path to the goal that is at most `reach`
-#    blocks away**; but at least the first node after the current one, even when that first hop is
-#    longer than `reach` (never stay put).
+# 3. otherwise, the node **about `reach` blocks down the shortest path**: among the path's nodes
+#    after the current one, the one whose distance `dist[k]` is closest to `reach` (on a tie, the
+#    nearer one). It may lie a little beyond `reach` (it may even be the goal), and when the first hop
+#    is longer than `reach` it is that first hop: never the current node.
 #
 # Edges weigh between a fraction of a block and several blocks, so compare distances, not numbers of
 # hops.
+#
+# Why not the farthest node that is at most `reach` blocks away? Paths are lumpy. A latent edge can
+# join the current node to a node a quarter of a block away, a frame showing the agent where it already
+# stands, and the next edge, from an episode, can be 2 blocks long. With `reach` 2 the farthest node
+# within reach is the near one: CEM would aim where the agent already is, the agent would not move, and
+# the next replan would pick the same node. The node closest to 2 blocks, 2.25 blocks down the path,
+# moves it on. Chapter 07's planner (`lewm_mini.graph.choose_waypoint`) uses this rule.
 #
 # <details><summary>Hint, if you are stuck on getting the path</summary>
 #
@@ -91,13 +99,9 @@ def choose_subgoal(dist: np.ndarray, pred: np.ndarray, goal: int, reach: float) 
     path = [int(goal)]
     while pred[path[-1]] >= 0:  # walk back from the goal to the current node
         path.append(int(pred[path[-1]]))
-    path = path[::-1]  # current node, ..., goal
-    best = path[1]  # at least one hop
-    for node in path[2:]:
-        if dist[node] > reach:  # distances grow along a shortest path
-            break
-        best = node
-    return best
+    ahead = path[::-1][1:]  # the path after the current node, up to the goal: at least one hop
+    gap = np.abs(dist[ahead] - reach)  # how far each lies from `reach` blocks down the path
+    return ahead[int(np.argmin(gap))]  # argmin returns the first minimum: the nearer node on a tie
     ### END SOLUTION
 
 

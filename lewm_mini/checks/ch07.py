@@ -80,20 +80,29 @@ def _random_tree(seed: int) -> tuple[np.ndarray, np.ndarray, int, float]:
 
 
 def _cases() -> list[tuple[str, np.ndarray, np.ndarray, int, float]]:
-    """(what it tests, dist, pred, goal, reach)."""
+    """(what it tests, dist, pred, goal, reach), in the order they are tried: each recognised mistake fails first
+    on a case that shows it (the tests hold each mutant to its hint)."""
     cases = []
     d, p = tree_of(_line_and_branch(1.0, (1.0, 1.0)), 9, 0)
-    cases += [("unit steps, goal 6 blocks away, reach 2.5", d, p, 6, 2.5),
-              ("unit steps, a path node exactly at reach", d, p, 6, 2.0),
+    cases += [("unit steps, goal 6 blocks away, a path node exactly at reach 2", d, p, 6, 2.0),
               ("unit steps, goal exactly at reach", d, p, 3, 3.0),
               ("already at the goal", d, p, 0, 2.0)]
-    d, p = tree_of(_line_and_branch(1.5, (1.0, 1.2)), 9, 0)
-    cases += [("steps of 1.5 blocks, reach 2.5, a dead-end branch within reach", d, p, 6, 2.5)]
-    d, p = tree_of(_line_and_branch(0.5, (1.0, 1.0)), 9, 0)
-    cases += [("steps of half a block, reach 2", d, p, 6, 2.0)]
     d, p = tree_of([(0, 1, 4.0), (1, 2, 1.0), (2, 3, 1.0), (0, 4, 1.0)], 6, 0)
-    cases += [("the first hop is longer than the reach", d, p, 3, 2.0),
-              ("the goal cannot be reached", d, p, 5, 2.0)]
+    cases += [("the goal cannot be reached", d, p, 5, 2.0)]
+    d, p = tree_of(_line_and_branch(0.5, (1.0, 1.0)), 9, 0)
+    cases += [("steps of half a block, reach 2.5", d, p, 6, 2.5)]
+    d, p = tree_of([(0, 1, 1.8), (1, 2, 1.2), (2, 3, 1.5), (3, 4, 1.5)], 5, 0)
+    cases += [("a node a little short of reach (1.8 blocks) is closer to reach 2 than the next (3.0)", d, p, 4, 2.0)]
+    d, p = tree_of([(0, 1, 0.25), (1, 2, 2.0), (2, 3, 2.0), (3, 4, 2.0)], 5, 0)
+    cases += [("a lumpy path: a quarter-block hop (a node showing where the agent already stands), then hops of "
+               "2 blocks, reach 2", d, p, 4, 2.0),
+              ("a lumpy path whose goal, 2.25 blocks away, is the node closest to reach 2", d, p, 2, 2.0)]
+    d, p = tree_of(_line_and_branch(1.0, (1.0, 1.0)), 9, 0)
+    cases += [("unit steps, reach 2.5: two path nodes equally close to it (2 and 3 blocks)", d, p, 6, 2.5)]
+    d, p = tree_of(_line_and_branch(1.5, (1.0, 1.2)), 9, 0)
+    cases += [("steps of 1.5 blocks, reach 2.5, a dead-end branch with a node closer to reach", d, p, 6, 2.5)]
+    d, p = tree_of([(0, 1, 4.0), (1, 2, 1.0), (2, 3, 1.0), (0, 4, 1.0)], 6, 0)
+    cases += [("the first hop is longer than the reach", d, p, 3, 2.0)]
     d, p = tree_of([(3, 2, 1.0), (2, 5, 1.0), (5, 0, 1.0), (0, 1, 1.0), (1, 4, 1.0)], 6, 3)  # root 3, not 0
     cases += [("the tree's root is node 3", d, p, 4, 2.0)]
     for seed in range(4):
@@ -103,45 +112,76 @@ def _cases() -> list[tuple[str, np.ndarray, np.ndarray, int, float]]:
 
 
 def check_choose_subgoal(fn: Callable, strict: bool | None = None) -> bool:
-    """fn(dist (N,), pred (N,), goal, reach) -> node: the subgoal for the node at the root of a shortest-path tree."""
+    """fn(dist (N,), pred (N,), goal, reach) -> node: the subgoal for the node at the root of a shortest-path tree,
+    the path node about ``reach`` blocks down the path (``lewm_mini.graph.choose_waypoint``'s rule)."""
 
     def test() -> None:
         for what, dist, pred, goal, reach in _cases():
-            out = fn(dist.copy(), pred.copy(), goal, reach)
+            try:
+                out = fn(dist.copy(), pred.copy(), goal, reach)
+            except NotImplementedError:
+                raise
+            except Exception as err:
+                if dist[goal] == 0:  # the path is [goal]: nothing after the current node to choose from
+                    raise CheckFailed(f"your code raised {type(err).__name__} ({err}) when the agent already stands "
+                                      "at the goal (dist[goal] = 0, the path is just [goal]): when the goal is "
+                                      f"within reach, return the goal itself (case: {what})") from err
+                raise
             require(out is not None and np.ndim(out) == 0 and float(out) == int(out),
                     f"return one node index (an int), got {out!r}")
             got, want = int(out), _answers.choose_subgoal_reference(dist, pred, goal, reach)
             if got == want:
                 continue
-            root = int(np.flatnonzero(dist == 0)[0])
-            path = path_from_tree(pred, goal) if np.isfinite(dist[goal]) else []
-            info = f" (case: {what}; you returned {got}, distance {dist[got] if got >= 0 else 'n/a'})"
+            ok = 0 <= got < len(dist)
+            info = f" (case: {what}; you returned {got}, distance {dist[got] if ok else 'n/a'})"
             if want == -1:
                 raise CheckFailed("the goal is unreachable (dist[goal] is inf): return -1" + info)
-            if got == goal:
-                raise CheckFailed(f"you returned the final goal, which is {dist[goal]:.1f} blocks away, more than "
-                                  f"reach = {reach}: aim at a node on the path at most `reach` blocks away" + info)
-            if got == root:
-                raise CheckFailed("you returned the current node (the tree's root): the agent is already there. "
-                                  "Return at least the first hop of the path" + info)
-            if got not in path:
-                raise CheckFailed("that node is within reach but not on the shortest path to the goal: walk the "
-                                  "path back from the goal with pred, then choose among its nodes" + info)
-            if dist[got] > reach and got != path[1]:
-                raise CheckFailed(f"that node is {dist[got]:.1f} blocks away, beyond reach = {reach}: choose the "
-                                  "farthest path node with dist <= reach" + info)
-            if want == goal:
-                raise CheckFailed(f"the goal is {dist[goal]:.1f} blocks away, within reach = {reach} (at most reach "
+            if got == -1:
+                raise CheckFailed(f"the goal can be reached (dist[goal] = {dist[goal]:.2f}): return -1 only when "
+                                  "dist[goal] is inf" + info)
+            require(ok, f"{got} is not a node: node indices run from 0 to {len(dist) - 1}" + info)
+            path = path_from_tree(pred, goal)
+            if dist[goal] <= reach:
+                raise CheckFailed(f"the goal is {dist[goal]:.2f} blocks away, within reach = {reach} (at most reach "
                                   "counts): return the goal itself" + info)
-            if got == path[1] and np.isclose(dist[want], reach) and path.index(want) == 2:
-                raise CheckFailed(f"a node exactly `reach` = {reach} blocks away counts as within reach (<=)" + info)
-            if got == path[1]:
-                raise CheckFailed("you returned the next node on the path (the first hop): go further, to the "
-                                  "farthest path node with dist <= reach" + info)
-            if np.isclose(dist[want], reach):
-                raise CheckFailed(f"a node exactly `reach` = {reach} blocks away counts as within reach (<=)" + info)
-            raise CheckFailed("choose the FARTHEST node along the path whose distance dist[k] is at most reach "
-                              "(distances are in blocks: edges can be shorter or longer than one block, so do not "
-                              "count hops)" + info)
+            if got == path[0]:
+                raise CheckFailed("you returned the current node (the tree's root): the agent is already there. "
+                                  "Choose among the path's nodes after it (at least the first hop)" + info)
+            if got not in path:
+                raise CheckFailed("that node is not on the shortest path to the goal: walk the path back from the "
+                                  "goal with pred, then choose among its nodes" + info)
+            if want == goal:
+                raise CheckFailed(f"the goal itself, {dist[goal]:.2f} blocks away, is the path node whose distance is "
+                                  f"closest to reach = {reach}: return it, even though it lies a little beyond "
+                                  "reach" + info)
+            if got == goal:
+                raise CheckFailed(f"you returned the final goal, {dist[goal]:.2f} blocks away, far beyond reach = "
+                                  f"{reach}: aim at the path node about `reach` blocks down the path" + info)
+            if np.isclose(abs(dist[got] - reach), abs(dist[want] - reach)):
+                raise CheckFailed(f"two path nodes, {dist[want]:.2f} and {dist[got]:.2f} blocks away, are equally "
+                                  f"close to reach = {reach}: on a tie, take the nearer one (the earlier on the "
+                                  "path)" + info)
+            if got == _answers.choose_subgoal_wrong_from_goal(dist, pred, goal, reach):
+                raise CheckFailed(f"you chose the node about `reach` blocks before the GOAL: dist counts blocks from "
+                                  f"the current node (the tree's root), so the subgoal is the path node with dist "
+                                  f"closest to reach = {reach}" + info)
+            if dist[got] < dist[want]:
+                after = path[path.index(got) + 1]
+                if dist[after] > reach:  # got is the farthest path node within reach: the old rule
+                    raise CheckFailed(f"that node is the farthest within reach = {reach}, but the next path node, "
+                                      f"{dist[after]:.2f} blocks away, is closer to reach: choose the node whose "
+                                      "distance is CLOSEST to reach, even a little beyond it. On a lumpy path the "
+                                      "farthest node within reach can be a tiny hop away, where the agent already "
+                                      "stands, and the agent would not move" + info)
+                if got == path[1]:
+                    raise CheckFailed("you returned the next node on the path (the first hop): go further, to the "
+                                      "path node whose distance is closest to reach" + info)
+                raise CheckFailed(f"that node is only {dist[got]:.2f} blocks down the path, and nodes farther along "
+                                  f"are closer to reach = {reach}: compare distances dist[k], not numbers of hops "
+                                  "(edges can be shorter or longer than one block)" + info)
+            raise CheckFailed(f"that node is {dist[got]:.2f} blocks down the path, but the path node "
+                              f"{dist[want]:.2f} blocks away is closer to reach = {reach}: choose the path node "
+                              "whose distance is closest to reach, on either side of it (the node just short of "
+                              "reach can be closer than the first one past it)" + info)
 
     return run_check("Exercise 7.1 choose_subgoal", test, strict)
