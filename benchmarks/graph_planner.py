@@ -118,10 +118,7 @@ def main() -> None:
         g_n = build_graph(model, episodes, cfg.model.frameskip, n_episodes=n, seed=0)
         heads[n] = (g_n, cached_distance(model, folder, g_n, DISTANCE_SIZES[cfg.profile], progress=not args.json))
     illegal = illegal_edges(graph, geo)
-    # The tasks never depend on how a model's training data was collected: a checkpoint trained on other data
-    # (e.g. policy "heuristic-straight") is judged on the profile's own held-out tasks, as every other model.
-    train_policy = cfg.data.policy
-    cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, policy=get_config(cfg.profile).data.policy))
+    train_policy = cfg.data.policy  # the tasks never depend on it (evaluate.TASK_POLICY)
     lat = np.asarray(graph.latent_edge[graph.edges[:, 0], graph.edges[:, 1]]).ravel() > 0
     out = {
         "machine": f"{platform.machine()}, {usable_cpus()} usable CPUs, torch {torch.__version__}",

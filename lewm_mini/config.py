@@ -35,7 +35,10 @@ class DataConfig:
     size: int = 64  # image side in pixels
     episodes: int = 1000
     steps: int = 100  # actions per episode (frames = steps + 1)
-    policy: str = "heuristic"  # "heuristic" (door, then target), "heuristic-straight" (a quarter ignore the door) or "random"
+    # "heuristic-straight" (door, then target; a quarter of the agents ignore the door and press into the wall,
+    # so the predictor learns that a wall stops the agent: README "The wall test"), "heuristic" (all use the
+    # door) or "random". Planning tasks always come from "heuristic" episodes (evaluate.TASK_POLICY).
+    policy: str = "heuristic-straight"
     noise: float = 2.0  # std of the heuristic's Gaussian action noise (released: 2.0)
     seed: int = 0
     eval_seed: int = 10_000  # held-out evaluation episodes use a different seed
@@ -101,7 +104,7 @@ class PlanConfig:
     # protocol, README "Planning by distance in time"); "graph": CEM to latent waypoints (lewm_mini.graph);
     # "cem": flat CEM to the goal image (LeWM's)
     planner: str = "distance"
-    reach: float = 2.0  # graph: waypoint distance down the shortest path, in action blocks
+    reach: float = 2.0  # graph: the waypoint is the path node whose distance down the path is closest to this (blocks)
     graph_horizon: int = 2  # graph: CEM horizon in blocks when aiming at a waypoint
     replan_every: int = 10  # graph: environment steps executed between replans
     graph_episodes: int = 250  # graph: training episodes whose frames become nodes (one per block)
@@ -250,7 +253,9 @@ def for_world(cfg: Config, world: str, history: int | None = None) -> Config:
     if check_world(world) == "two-room":
         return cfg
     plan = dataclasses.replace(cfg.plan, planner="cem", sum_cost=True, history=None)
-    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, world=world), plan=plan)
+    # the momentum world's data: its own "heuristic" (heuristic_forces, chapter 10); it has no straight variant
+    data = dataclasses.replace(cfg.data, world=world, policy="heuristic")
+    return dataclasses.replace(cfg, data=data, plan=plan)
 
 
 def get_config(profile: str | None = None) -> Config:

@@ -27,6 +27,7 @@ from .world import BatchedTwoRoom, Geometry, make_world, random_start_goal_in_ro
 PROTOCOLS = {"paper": 50, "cross-room": 100}  # protocol -> step budget
 GOAL_OFFSET = 25  # paper protocol: goal is the state 25 steps ahead
 PAST_STEPS = 10  # momentum, paper protocol: recorded steps before the start, the planner's first history
+TASK_POLICY = "heuristic"  # paper protocol: goals from held-out episodes of this policy, whatever a model trained on
 
 
 @dataclass
@@ -50,7 +51,12 @@ class Tasks:
 
 
 def make_tasks(cfg: Config, protocol: str, episodes: int, seed: int) -> Tasks:
-    """Start/goal pairs for a protocol, from data and seeds never used in training."""
+    """Start/goal pairs for a protocol, from data and seeds never used in training.
+
+    Paper protocol: the goal is the state ``GOAL_OFFSET`` steps ahead on a held-out episode of the
+    ``TASK_POLICY`` agent, so every model is judged on the same tasks whatever policy collected its
+    training data. Cross-room: a random start in one room, a random goal in the other.
+    """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; use one of {list(PROTOCOLS)}")
     rng = np.random.default_rng(cfg.data.eval_seed + seed)
@@ -58,7 +64,7 @@ def make_tasks(cfg: Config, protocol: str, episodes: int, seed: int) -> Tasks:
     world = cfg.data.world
     if protocol == "paper":
         steps = max(cfg.data.steps, GOAL_OFFSET + 1)
-        held_out = held_out_episodes(cfg.data, episodes, steps, seed)
+        held_out = held_out_episodes(dataclasses.replace(cfg.data, policy=TASK_POLICY), episodes, steps, seed)
         idx = np.arange(episodes)
         if world == "two-room":
             t0 = rng.integers(0, steps - GOAL_OFFSET + 1, episodes)

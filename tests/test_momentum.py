@@ -1,5 +1,6 @@
 """The Momentum world: physics properties, data, history in rollouts and planning, the CLI's --world."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -104,9 +105,14 @@ def test_data_records_velocities_and_keeps_two_room_keys():
     assert close.mean() > 0.9
     assert collect(get_config("ci").data, progress=False).vel is None
     # adding the world to the config did not change the keys of Two-Room's cached data and runs
-    assert get_config("cpu").run_key() == "b7c797b3c9"
-    assert config_hash(get_config("cpu").data, 0) == "3446fa444875"
-    assert for_world(get_config("cpu"), "momentum").run_key() != get_config("cpu").run_key()
+    cpu = get_config("cpu")
+    door_only = dataclasses.replace(cpu, data=dataclasses.replace(cpu.data, policy="heuristic"))
+    assert door_only.run_key() == "b7c797b3c9"
+    assert config_hash(door_only.data, 0) == "3446fa444875"
+    # nor did the switch of Two-Room's data to "heuristic-straight" change the momentum world's (chapter 10's runs)
+    assert cpu.data.policy == "heuristic-straight" and cpu.run_key() == "89ede56d6e"
+    assert for_world(cpu, "momentum", history=3).run_key() == "7078011270"
+    assert for_world(cpu, "momentum").run_key() != cpu.run_key()
 
 
 def test_rollout_reads_the_context_it_is_given():

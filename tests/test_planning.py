@@ -46,6 +46,11 @@ def test_tasks_follow_the_protocols():
     assert cross.budget == 100 and (room_of(cross.start, Geometry(64)) != room_of(cross.goal, Geometry(64))).all()
     again = make_tasks(cfg, "paper", 20, seed=0)
     assert np.array_equal(again.start, paper.start)
+    # the tasks do not depend on the policy that collected a model's training data (evaluate.TASK_POLICY)
+    for policy in ("heuristic", "random"):
+        other = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, policy=policy))
+        assert np.array_equal(make_tasks(other, "paper", 20, seed=0).goal, paper.goal)
+    assert cfg.data.policy == "heuristic-straight"  # so the loop above compared three policies
     with pytest.raises(ValueError, match="protocol"):
         make_tasks(cfg, "nope", 3, 0)
 
