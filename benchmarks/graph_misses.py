@@ -1,0 +1,171 @@
+"""Why the graph planner misses: every waypoint it hands CEM, measured against the world's true geometry.
+
+    python benchmarks/graph_misses.py --profile cpu --episodes 200 --seed 0 --out lewm_mini/results/graph_misses_cpu.json
+
+Runs the graph planner (chapter 07) with MPC on the cross-room tasks, once per waypoint rule: the package's
+(``lewm_mini.graph.choose_waypoint``: the path node closest to ``reach`` blocks down the path) and the rule it
+replaced (the farthest path node at most ``reach`` blocks down, ``farthest_within_reach`` below). At every
+replan it logs the agent's true position, the true position of the node it snapped to, the waypoint's (or the
+goal's, once the path says it is within reach) and how many blocks down the path the waypoint lies. True
+positions are read for this diagnosis only; the planner never sees them. Reported for successes and misses apart:
+
+- snap error: how far the snapped node lies from the agent (px);
+- waypoint distance: the true shortest path from the agent to its waypoint round the wall (px), against
+  what ``reach`` blocks of the graph promise (``reach * frameskip * speed`` px at most);
+- where the waypoint lies: against the wall (within 3 px of its solid part);
+- progress: how many blocks down the graph's path the waypoint lies; under one block, CEM aims about where
+  the agent already stands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import lewm_mini.graph
+from lewm_mini.config import get_config, override
+from lewm_mini.evaluate import make_tasks, run_mpc
+from lewm_mini.graph import GoalTree, path_to_goal, snap
+from lewm_mini.notebook import cached_run
+from lewm_mini.planning import GraphPlanner, agent_position, planner_parts
+from lewm_mini.world import Geometry, path_length, room_of
+
+WALL_BAND = 3.0  # px from the wall's face: "against the wall"
+
+
+def farthest_within_reach(tree: GoalTree, node: int, reach: float) -> int | None:
+    """The waypoint rule before 2026-12-02: the farthest path node at most ``reach`` blocks down (at least one hop)."""
+    if not np.isfinite(tree.dist[node]) or tree.dist[node] <= reach:
+        return None
+    path = path_to_goal(tree, node)
+    best = path[1]
+    for nxt in path[2:]:
+        if tree.dist[node] - tree.dist[nxt] > reach:
+            break
+        best = nxt
+    return best
+
+
+RULES = {"closest to reach (the package's)": lewm_mini.graph.choose_waypoint, "farthest within reach (before)": farthest_within_reach}
+
+
+class LoggedGraphPlanner(GraphPlanner):
+    """The graph planner with a given waypoint rule, writing down what it aimed at at every replan (true positions)."""
+
+    rule = staticmethod(lewm_mini.graph.choose_waypoint)  # set per instance: planner.rule = ...
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.log: list[dict] = []
+
+    def aim(self, z0, zg, frames, goal_frames):
+        lewm_mini.graph.choose_waypoint, package_rule = self.rule, lewm_mini.graph.choose_waypoint
+        try:  # GraphPlanner.targets imports choose_waypoint from lewm_mini.graph at call time
+            target, is_wp = self.targets(z0, zg)
+            nodes = snap(self.graph, z0)
+            wp_pos, progress = agent_position(goal_frames).copy(), np.full(len(nodes), np.nan)
+            for i, (node, tree) in enumerate(zip(nodes, self._trees[1])):
+                wp = self.rule(tree, int(node), self.cfg.reach)
+                if wp is not None:
+                    wp_pos[i], progress[i] = self.graph.pos[wp], tree.dist[node] - tree.dist[wp]
+        finally:
+            lewm_mini.graph.choose_waypoint = package_rule
+        self.log.append({"agent": agent_position(frames), "snapped": self.graph.pos[nodes], "aim": wp_pos,
+                         "is_waypoint": is_wp, "progress": progress})
+        return target
+
+
+def near_wall(pos: np.ndarray, geo: Geometry) -> np.ndarray:
+    """Within WALL_BAND px of the wall's faces, beside its solid part (not in the door's span)."""
+    (x0, x1), (y0, y1) = geo.wall, geo.door
+    beside = (np.abs(pos[:, 0] - x0) < WALL_BAND) | (np.abs(pos[:, 0] - x1) < WALL_BAND)
+    in_door_span = (pos[:, 1] > y0) & (pos[:, 1] < y1)
+    return beside & ~in_door_span
+
+
+def describe(rows: dict, mask: np.ndarray) -> dict:
+    """Medians and shares over the replans of the tasks in ``mask``."""
+    sel = {k: v[mask[rows["task"]]] for k, v in rows.items()}
+    if len(sel["task"]) == 0:
+        return {"replans": 0}
+    wp = sel["is_waypoint"]
+    return {
+        "replans": int(len(sel["task"])),
+        "snap_error_px_median": float(np.median(sel["snap_error"])),
+        "snap_error_over_5px": float((sel["snap_error"] > 5).mean()),
+        "waypoint_share": float(wp.mean()),
+        "waypoint_true_path_px_median": float(np.median(sel["aim_path"][wp])) if wp.any() else None,
+        "waypoint_beyond_reach": float((sel["aim_path"][wp] > sel["reach_px"][wp]).mean()) if wp.any() else None,
+        "waypoint_against_wall": float(sel["aim_at_wall"][wp].mean()) if wp.any() else None,
+        "agent_against_wall": float(sel["agent_at_wall"].mean()),
+        "waypoint_progress_blocks_median": float(np.median(sel["progress"][wp])) if wp.any() else None,
+        "waypoint_progress_under_1_block": float((sel["progress"][wp] < 1).mean()) if wp.any() else None,
+    }
+
+
+def diagnose(log: list[dict], success: np.ndarray, traj: np.ndarray, tasks, geo: Geometry, reach_px: float) -> dict:
+    """Success, where the misses end, and the replans of successes and misses described apart."""
+    p = len(tasks.start)
+    rows = {
+        "task": np.tile(np.arange(p), len(log)),
+        "snap_error": np.concatenate([np.linalg.norm(e["snapped"] - e["agent"], axis=1) for e in log]),
+        "aim_path": np.concatenate([path_length(e["agent"], e["aim"], geo.size) for e in log]),
+        "is_waypoint": np.concatenate([e["is_waypoint"] for e in log]),
+        "aim_at_wall": np.concatenate([near_wall(e["aim"], geo) for e in log]),
+        "agent_at_wall": np.concatenate([near_wall(e["agent"], geo) for e in log]),
+        "progress": np.concatenate([e["progress"] for e in log]),
+    }
+    rows["reach_px"] = np.full(len(rows["task"]), reach_px)
+    miss, end = ~success, traj[:, -1]
+    in_goal_room = (room_of(traj.reshape(-1, 2), geo).reshape(p, -1) == room_of(tasks.goal, geo)[:, None]).any(1)
+    return {
+        "success_rate": float(success.mean()), "successes": int(success.sum()),
+        "misses": {"n": int(miss.sum()), "end_against_wall": int((near_wall(end, geo) & miss).sum()),
+                   "never_in_goal_room": int((miss & ~in_goal_room).sum())},
+        "successes_replans": describe(rows, success),
+        "misses_replans": describe(rows, miss),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", default="cpu")
+    ap.add_argument("--episodes", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
+                    help="config overrides of the model to diagnose (as the CLI's --set)")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    cfg = override(get_config(args.profile), args.set)
+    run = cached_run(cfg)
+    model, stats = run.model, run.stats
+    geo = Geometry(cfg.data.size)
+    graph, _ = planner_parts(model, cfg, "graph", None, progress=False)
+    tasks = make_tasks(cfg, "cross-room", args.episodes, args.seed)
+    reach_px = cfg.plan.reach * model.cfg.frameskip * geo.speed
+    out = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
+        "profile": cfg.profile, "training_policy": cfg.data.policy, "episodes": len(tasks.start), "seed": args.seed,
+        "reach_blocks": cfg.plan.reach, "reach_px_at_most": reach_px,
+        "graph": {"nodes": len(graph.z), "edges": len(graph.edges), "nodes_against_wall": float(near_wall(graph.pos, geo).mean())},
+        "rules": {},
+    }
+    for name, rule in RULES.items():
+        planner = LoggedGraphPlanner(model, stats, cfg.plan, seed=args.seed, graph=graph)
+        planner.rule = rule
+        success, traj = run_mpc(planner, tasks, cfg.data.size)
+        out["rules"][name] = diagnose(planner.log, success, traj, tasks, geo, reach_px)
+        print(name, f"{success.mean():.1%}", flush=True)
+    print(json.dumps(out, indent=1))
+    if args.out:
+        Path(args.out).write_text(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
