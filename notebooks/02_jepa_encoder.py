@@ -38,9 +38,9 @@
 #
 # **Time:** reading about 50 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.9 min on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
-# busy: load 1.3).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 120 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
+# busy: load 1.5).
 
 # %%
 import subprocess, sys
@@ -671,15 +671,15 @@ plt.show()
 # %% [markdown]
 # What to read from the table, the bars and the pictures. Your exact numbers depend on the profile;
 # the cpu-profile run behind this text measured, at this budget (probe error in px, clean / distractor): untrained
-# encoder 12.5 / 14.7, autoencoder 5.0 / 17.1, LeWM 1.2 / 1.6, guessing the mean 17.1.
-# - On clean frames both trained models put the agent's position into their latent, LeWM about four
-#   times more precisely. An untrained random network already carries some of it (the blob is the
+# encoder 12.83 / 15.92, autoencoder 2.76 / 18.06, LeWM 1.26 / 1.57, guessing the mean 18.28.
+# - On clean frames both trained models put the agent's position into their latent, LeWM about twice
+#   as precisely. An untrained random network already carries some of it (the blob is the
 #   only thing that moves).
 # - With the distractor floor, the autoencoder's latent loses the agent completely: its probe is no
-#   better than guessing the mean. LeWM's latent barely changes (1.2 -> 1.6 px). A texture that
+#   better than guessing the mean. LeWM's latent barely changes (1.26 -> 1.57 px). A texture that
 #   changes at random every frame cannot be predicted from the previous frame, so the prediction loss
 #   pushes it *out* of the latent; the pixel loss pulls it *in*, because the texture is most of
-#   what there is to reconstruct (the agent is about 38% of the pixel variance here).
+#   what there is to reconstruct (the agent is about 37% of the pixel variance here).
 # - The reconstructions show where the autoencoder's capacity went. After this short training it does
 #   not draw the agent even on clean frames: floor, border and walls are almost all of its loss, and it
 #   learns them first (its latent still carries the position, as the probe shows). On distractor frames

@@ -42,9 +42,9 @@
 #
 # **Time:** reading about 60 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 54 s on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-11-25, reusing what earlier runs left in the cache, machine
-# busy: load 2.4).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 119 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
+# busy: load 2.0).
 
 # %%
 import subprocess, sys
@@ -209,22 +209,23 @@ plt.show()
 
 # %% [markdown]
 # Read the four panels together:
-# - **Absolute spectrum:** the SIGReg run's latents spread over the whole space with variances of
-#   order 1, like the Gaussian reference; the unregularised run's eigenvalues all sit orders of
-#   magnitude lower. That is **complete collapse**: every frame is mapped to (almost) the same point.
+# - **Absolute spectrum:** the SIGReg run's first 15 or so eigenvalues are of order 1 to 10, like or
+#   above the Gaussian reference, and the rest fall off (this short training has not yet spread the
+#   latents over all 64 directions); the unregularised run's eigenvalues all sit orders of magnitude
+#   lower. That is **complete collapse**: every frame is mapped to (almost) the same point.
 # - **Normalised spectrum and effective rank** (exp of the entropy of the normalised singular values,
 #   `lewm_mini.probe.effective_rank`; you write it in **Exercise 4.3**)
 #   only see the *shape* of the cloud, not its size. The tiny leftover spread of a collapsed model is
 #   unstructured noise spread over many directions, so its effective rank is *not* small (in the
-#   cpu-profile run that wrote this text: 30.3 collapsed, 30.2 with SIGReg, out of 64; total variance
-#   0.008 against 61.9). A scale-free diagnostic alone can miss complete collapse: look at the scale too.
+#   cpu-profile run that wrote this text: 30.3 collapsed, 29.7 with SIGReg, out of 64; total variance
+#   0.0078 against 63.6042). A scale-free diagnostic alone can miss complete collapse: look at the scale too.
 # - **Principal components coloured by the agent's x position:** compare how the colours are arranged
-#   in the two clouds, and the axes: the collapsed cloud lives on a scale thousands of times smaller.
+#   in the two clouds, and the axes: the collapsed cloud spans about ±0.1, the SIGReg cloud about ±7.
 # - **Probe r and the last line of numbers.** Collapse does not mean the encoder became constant: on the
 #   stored cpu-profile run a linear probe on the standardised latents still found the agent's position
-#   in the collapsed latents (r 0.872, against 0.816 with SIGReg after this short training). What
-#   collapse destroys is the model: the predictor's error was about as large as the whole spread of the
-#   collapsed latents (ratio 1.05), against 3% of it with SIGReg (0.034). A planner comparing predicted
+#   in the collapsed latents (r 0.853, against 0.912 with SIGReg after this short training). What
+#   collapse destroys is the model: the predictor's error was larger than the whole spread of the
+#   collapsed latents (ratio 1.330), against 3% of it with SIGReg (0.034). A planner comparing predicted
 #   latents would be comparing noise.
 #
 # The other failure, **dimensional collapse**, keeps a non-zero spread but squeezes it into a few
@@ -694,27 +695,28 @@ plt.show()
 #
 # | run | effective rank | total variance | probe r | pred / spread |
 # |---|---|---|---|---|
-# | none | 31.1 | 0.001 | 0.805 | 80.6 |
-# | SIGReg λ = 0.01 / 0.09 / 0.5 | 4.0 / 13.2 / 27.0 | 3.7 / 52.9 / 55.9 | 0.938 / 0.957 / 0.857 | 0.43 / 0.069 / 0.19 |
-# | VICReg λ = 0.01 / 0.09 / 0.5 | 6.2 / 28.1 / 44.6 | 2.4 / 62.7 / 62.1 | 0.956 / 0.841 / 0.732 | 0.55 / 0.14 / 0.62 |
-# | VICReg, variance only (λ = 0.09) | 4.4 | 70.3 | 0.930 | 0.058 |
-# | EMA + stop-grad (τ = 0.99) | 25.6 | 36.8 | 0.817 | 0.21 |
+# | none | 30.6 | 0.0009 | 0.890 | 53.950 |
+# | SIGReg λ = 0.01 / 0.09 / 0.5 | 4.8 / 14.1 / 25.1 | 3.9862 / 59.8589 / 47.7425 | 0.976 / 0.958 / 0.890 | 0.453 / 0.072 / 0.210 |
+# | VICReg λ = 0.01 / 0.09 / 0.5 | 8.4 / 29.2 / 45.1 | 3.1625 / 57.3348 / 56.8731 | 0.959 / 0.875 / 0.771 | 0.565 / 0.151 / 0.606 |
+# | VICReg, variance only (λ = 0.09) | 4.3 | 79.3222 | 0.965 | 0.047 |
+# | EMA + stop-grad (τ = 0.99) | 26.7 | 38.4981 | 0.877 | 0.191 |
 #
-# - **none**: complete collapse; the total variance is four to five orders of magnitude below the
+# - **none**: complete collapse; the total variance is three to five orders of magnitude below the
 #   others and every histogram is a single spike, while the effective rank looks "healthy". The encoder
-#   is not constant, though: standardised, its tiny latents still locate the agent (r 0.805). What is
-#   lost is that the predictor's error is 80 times the latents' spread: its predictions say nothing.
+#   is not constant, though: standardised, its tiny latents still locate the agent (r 0.890). What is
+#   lost is that the predictor's error is 54 times the latents' spread: its predictions say nothing.
 # - **SIGReg against VICReg, fairly.** By effective rank SIGReg at the released λ = 0.09 looks weaker
-#   than VICReg at the same λ (13.2 against 28.1). By what a world model needs it is the better of the
-#   two in this short run: its latents carry the agent's position best of all runs (r 0.957 against
-#   0.841; VICReg at λ = 0.01 comes close with 0.956) and its predictor's error is the smaller fraction
-#   of their spread (0.069 against 0.14). The effective rank measures how evenly the spread is shared
-#   among directions, not whether the directions are about the state; a likely reading is that VICReg's
-#   decorrelation term spreads variance over many directions, some of them not about the agent.
+#   than VICReg at the same λ (14.1 against 29.2). By what a world model needs it is the better of the
+#   two in this short run: its latents carry the agent's position better (r 0.958 against 0.875) and its
+#   predictor's error is the smaller fraction of their spread (0.072 against 0.151). The effective rank
+#   measures how evenly the spread is shared among directions, not whether the directions are about the
+#   state: the three runs with a higher r (SIGReg at λ = 0.01, 0.976; VICReg's variance term alone,
+#   0.965; VICReg at λ = 0.01, 0.959) all have an effective rank below 9. A likely reading is that
+#   VICReg's decorrelation term spreads variance over many directions, some of them not about the agent.
 # - **SIGReg**: λ = 0.01 is too weak in a short run: the spread survives only in a few directions
-#   (dimensional collapse, effective rank 4). From the released 0.09 upwards the histograms approach the
+#   (dimensional collapse, effective rank 4.8). From the released 0.09 upwards the histograms approach the
 #   N(0, 1) curve and the rank grows with λ.
-# - **VICReg, variance only**: the largest total variance of all and yet an effective rank of 4: the
+# - **VICReg, variance only**: the largest total variance of all and yet an effective rank of 4.3: the
 #   dimensions carry the same few signals. This is dimensional collapse, the failure the covariance term
 #   exists for (compare VICReg with both terms at the same λ).
 # - **EMA + stop-grad**: with no regulariser at all, the slowly moving target keeps the latents spread

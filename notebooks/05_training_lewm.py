@@ -38,9 +38,9 @@
 #
 # **Time:** reading about 35 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 110 s on 2
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.7 min on 2
 # cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
-# busy: load 3.3).
+# busy: load 1.9).
 
 # %%
 import subprocess, sys
@@ -278,7 +278,7 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# At initialisation the SIGReg term is the larger one (stored run: 3.76 against 0.21): early training
+# At initialisation the SIGReg term is the larger one (stored run: 3.77 against 0.21): early training
 # mostly spreads the latents out.
 #
 # **Exercise 5.1** (in `exercises/05_training_lewm_exercises.ipynb`) asks you to adapt this loss to
@@ -442,8 +442,8 @@ plt.show()
 
 # %% [markdown]
 # SIGReg falls fast (the latents spread out) while the prediction loss *rises* at first (stored run:
-# SIGReg 41.8 to 4.15 in 30 steps; prediction loss 0.215, 0.65 at step 10, 0.34 at step 30). The
-# gradient norm is above 1 at all 30 steps (up to 6.4), so clipping rescales every step; whether these
+# SIGReg 41.8 to 4.41 in 30 steps; prediction loss 0.212, 0.64 at step 10, 0.32 at step 30). The
+# gradient norm is above 1 at all 30 steps (up to 6.2), so clipping rescales every step; whether these
 # runs would do worse without it is not tested. The right panel is the schedule these 30 steps used:
 # a linear warm-up over their first fifth, then the cosine (the full run's has the same shape over
 # its 2500 steps).
@@ -544,29 +544,29 @@ with torch.no_grad():
 # %% [markdown]
 # Reading the panels (stored cpu-profile run; yours are printed above; the ci profile's 30 steps
 # barely start the curves):
-# - **SIGReg** on training batches starts near collapse (41.8), is below 5 from step 43 and settles a
-#   little above the Gaussian 1.06 (1.56 over the last 100 steps). The frames differ only by the
+# - **SIGReg** on training batches starts near collapse (41.8), is below 5 from step 42 and settles a
+#   little above the Gaussian 1.06 (1.54 over the last 100 steps). The frames differ only by the
 #   agent's position, so the latents lie on a two-dimensional surface in 64 dimensions, never exactly
 #   Gaussian. The LeWM paper suspects the same of Two-Room, whose state is 2-D: that such a low
 #   intrinsic dimension makes the Gaussian prior hard to match there, its weakest environment (in its
 #   Fig. 6 PLDM and DINO-WM beat LeWM on Two-Room: about 87% against 97% and 100%, read off the bars).
-# - The **held-out** SIGReg sits higher (2.85 at the end), partly because it scores 256 clips at once:
+# - The **held-out** SIGReg sits higher (2.70 at the end), partly because it scores 256 clips at once:
 #   for latents not exactly Gaussian the statistic grows with the sample size (chapter 04). The cell
-#   above shows it on the final model: 1.53 in groups of 64 clips, 2.01 in groups of 128 (the training
-#   batch size) and 2.85 for all 256. At 128 it is still above the training batches' 1.56: the
+#   above shows it on the final model: 1.46 in groups of 64 clips, 1.85 in groups of 128 (the training
+#   batch size) and 2.70 for all 256. At 128 it is still above the training batches' 1.54: the
 #   held-out frames and eval mode account for the rest, in proportions this run does not separate.
-# - **Prediction loss** first *rises* (0.215 at step 1, 0.59 at step 42) as the latents spread, then
-#   falls (0.018 at the end). Alone that proves nothing (chapter 04's collapsed run had the lowest
-#   loss of all); with SIGReg on its plateau it is learning.
-# - **Held-out, eval mode**: far above and jumpy early. At step 100 the loss is 2.8 and SIGReg 290,
+# - **Prediction loss** first *rises* (0.212 at step 1, 0.58 at step 42) as the latents spread, then
+#   falls (0.020 on the last batch). Alone that proves nothing (chapter 04's collapsed run had the
+#   lowest loss of all); with SIGReg on its plateau it is learning.
+# - **Held-out, eval mode**: far above and jumpy early. At step 100 the loss is 4.2 and SIGReg 357,
 #   above even a collapsed batch of 256 clips (102). That is possible because SIGReg measures the
 #   distance from N(0, I), not collapse alone: a cloud much wider than N(0, I) (its mean cos(t x) near
 #   0 where N(0, I)'s is near 1) or one centred away from the origin (chapter 04, section 3.1's shifted
 #   sample) can score above a point at the origin. Which of the two the step-100 latents were, the
 #   history does not record (it keeps the four numbers plotted, not the latents): a hypothesis.
-# - **Effective rank** rises through the run (28 at step 100, 45 of 64 at the end); **probe r** is high
-#   from the start (0.97, then 0.98; the paper's 0.996 dotted): the position is learned early, the
-#   rest of the run refines the dynamics and uses more directions.
+# - **Effective rank** rises through the run (28 at step 100, 45.7 of 64 at the end); **probe r** is
+#   high from the start (0.964 at step 100, 0.975 at the end; the paper's 0.996 dotted): the
+#   position is learned early, the rest of the run refines the dynamics and uses more directions.
 #
 # When does the held-out loss join the training loss? Divide each held-out value by the mean training
 # loss of the `eval_every` steps before it.
@@ -602,8 +602,9 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# In the stored run the held-out loss is 1.4 to 14 times the training loss until step 1700; from
-# step 1800 on it stays within a factor 2 (0.73 to 1.92), ending a little below (0.013 against 0.018).
+# In the stored run the held-out loss is 1.5 to 13 times the training loss until step 1600; from
+# step 1700 on it stays within a factor 2 (0.55 to 1.49), ending at about half of it (0.55 at step
+# 2500: 0.0095 held out, 0.020 on the last training batch).
 # The two differ in their clips and in the mode (no dropout, BatchNorm's running statistics); this run
 # does not separate the two.
 #
@@ -616,8 +617,8 @@ plt.show()
 # Only the model: its weights and BatchNorm's running statistics, averages over roughly the last ten
 # batches (momentum 0.1). While the learning rate is high the weights move fast, and the statistics,
 # which describe slightly older networks, fit the current one badly (the encoder has no dropout, so
-# BatchNorm is all that differs between the modes for its latents). As the learning rate decays (25%
-# of its peak at step 1800) the statistics fit again. A hypothesis: the figure shows the two happen
+# BatchNorm is all that differs between the modes for its latents). As the learning rate decays (31%
+# of its peak at step 1700) the statistics fit again. A hypothesis: the figure shows the two happen
 # together, not that one causes the other; testing it needs mid-run checkpoints the run does not keep.
 # </details>
 
@@ -692,8 +693,8 @@ plt.show()
 # %% [markdown]
 # In eval mode a frame has one latent whatever its company. In train mode a large, varied batch has
 # statistics close to the running averages and moves the latent little; a batch of near-identical
-# frames, or a pair, is normalised against itself and lands elsewhere (stored run: 0.09,
-# 0.74 and 0.74 typical distances; probe errors 7.5, 38.7 and 31.4 px, against 7.5 px in eval mode;
+# frames, or a pair, is normalised against itself and lands elsewhere (stored run: 0.11,
+# 0.74 and 0.83 typical distances; probe errors 8.9, 33.3 and 30.8 px, against 5.9 px in eval mode;
 # the barely trained ci-profile model need not follow this pattern). A single frame cannot be encoded
 # in train mode at all, and every train-mode call nudges the running statistics:
 
@@ -781,14 +782,14 @@ print(f"outer {len(outer)} points: agents {apart.median():.1f} px from their nei
       f"two random frames: {random_pairs.median():.1f} px")
 
 # %% [markdown]
-# The principal directions show little: the top two hold 4.1% and 4.0% of the variance (stored run),
+# The principal directions show little: the top two hold 3.7% and 3.6% of the variance (stored run),
 # not far above the 1/64 = 1.6% each of an isotropic Gaussian, as SIGReg spreads the variance over all
 # 64 directions. The colours make no map there, only strands sticking out of a central blob, and the
-# strands are local: in the outer quarter of the panel, neighbours are frames whose agents stand 1.7 px
-# apart (median), against 20.3 px for two random frames (printed above). Each strand is
+# strands are local: in the outer quarter of the panel, neighbours are frames whose agents stand 1.9 px
+# apart (median), against 20.7 px for two random frames (printed above). Each strand is
 # one small patch of the arena that these two directions happen to pull out of the cloud. The map is
 # there linearly: along the probe's directions the colours fall back into place, each in the corner
-# the colour key gives it (r = 0.988). The arena under the left and right panels is drawn by
+# the colour key gives it (r = 0.987). The arena under the left and right panels is drawn by
 # `imshow(background(geo))`: the wall and door are not predicted, and a few probe points land on the
 # wall.
 
@@ -857,11 +858,11 @@ plt.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# Stored run: the rollout error (history 1) is 0.0049 at k = 1, 0.0305 at k = 5 (planning's horizon)
-# and 0.079 at k = 10, against 0.38, 0.94 and 1.00 for "nothing moves" (by k = 10 the start latent
-# is as far from the truth as a random latent); teacher forcing stays near
-# 0.005 at every k. The error compounds sixteen-fold over ten blocks but stays more than ten times
-# below a static guess. One latent of context costs little (0.079 against 0.068 with three at k = 10).
+# Stored run: the rollout error (history 1) is 0.0057 at k = 1, 0.0198 at k = 5 (planning's horizon)
+# and 0.0454 at k = 10, against 0.40, 0.94 and 0.98 for "nothing moves" (by k = 10 the start latent
+# is almost as far from the truth as a random latent); teacher forcing stays near
+# 0.005 at every k. The error compounds eightfold over ten blocks but stays more than twenty times
+# below a static guess. One latent of context costs little (0.0454 against 0.0378 with three at k = 10).
 
 # %% [markdown]
 # ## 7. How strong should λ be?
@@ -937,10 +938,11 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# A relative error far above 1 means predictions worse than always answering the mean latent. To see
-# how, score each run's predictions on the held-out clips of section 4 (the clips behind "held-out
-# pred loss"), split their error into the offset every prediction shares (the mean error vector) and
-# the rest, and score the mean latent of the held-out frames as a guess on the same clips:
+# A relative error of 1 would mean predictions no better than always answering the mean latent. To
+# see where each run's error comes from, score its predictions on the held-out clips of section 4 (the
+# clips behind "held-out pred loss"), split their error into the offset every prediction shares (the
+# mean error vector) and the rest, and score the mean latent of the held-out frames as a guess on the
+# same clips:
 
 # %%
 with torch.no_grad():
@@ -956,17 +958,17 @@ with torch.no_grad():
 
 # %% [markdown]
 # The sweep is the table printed above (stored run, 200 steps per λ):
-# - **λ = 0** collapses: a total variance of 0.0057, ten thousand times below the others. Its raw
-#   loss is the best; relative to the spread left it is the worst, 7, where always answering the mean
-#   latent scores about 1 (1.07 on these clips, printed above). Most of the 7 (5.8) is one constant
-#   offset shared by all its predictions: on average they land beside the tiny cloud of latents they
-#   should hit. Its effective rank (35) looks healthy: a scale-free measure misses
-#   complete collapse (chapter 04).
-# - **λ = 0.01** spreads the latents (variance 59) into few directions (rank 13), yet scores best here
-#   (probe r 0.996, relative error 0.012): a two-dimensional state fits in a few directions.
-# - **λ = 0.09** uses 31 directions at a small cost (relative error 0.027, probe r 0.980).
-# - **λ = 1** is nearly isotropic (rank 50, variance 64 = D) and pays: 15 times the relative error of
-#   λ = 0.01, probe r 0.87.
+# - **λ = 0** collapses: a total variance of 0.0083, some seven thousand times below the others. Its
+#   raw loss is the best; relative to the spread left it is the worst, 0.67, not far below the 1.04 of
+#   always answering the mean latent on these clips (printed above). Only 0.1 of it is an offset
+#   shared by all its predictions; the rest (0.57) differs from clip to clip. Its effective rank (31,
+#   as high as λ = 0.09's) looks healthy: a scale-free measure misses complete collapse (chapter 04).
+#   Its probe r is the lowest (0.70).
+# - **λ = 0.01** spreads the latents (variance 56) into few directions (rank 14), yet scores best here
+#   (probe r 0.996, relative error 0.0089): a two-dimensional state fits in a few directions.
+# - **λ = 0.09** uses 31 directions at a small cost (relative error 0.028, probe r 0.953).
+# - **λ = 1** is nearly isotropic (rank 50, variance 61, near D = 64) and pays: 19 times the relative
+#   error of λ = 0.01, probe r 0.834.
 #
 # 200-step runs say nothing about planning (chapter 06 measures λ = 0.09). The LeWM paper (arXiv
 # 2603.19312) reports a λ ablation by planning success on PushT, a different world: above 80% for λ
@@ -1068,11 +1070,11 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   needs the optimizer, the scheduler and the three random streams.
 # - Read the curves together: SIGReg on its plateau just above 1 with a falling prediction loss is
 #   learning; a prediction loss near zero with SIGReg near 0.40 B is collapse. The held-out
-#   (eval-mode) loss joined the training loss only late (within a factor 2 from step 1800 of 2500);
+#   (eval-mode) loss joined the training loss only late (within a factor 2 from step 1700 of 2500);
 #   lagging BatchNorm running statistics are a likely cause, not a measured one.
 # - In train mode a latent depends on its batch: planning runs in eval mode.
 # - λ trades Gaussian spread against predictability. In the 200-step sweep λ = 0 collapsed; λ = 0.01
-#   used the fewest directions (rank 13) yet scored best on probe r and relative error; λ = 1 was the
+#   used the fewest directions (rank 14) yet scored best on probe r and relative error; λ = 1 was the
 #   most isotropic and the worst of the three non-collapsed runs on both. Planning success is another
 #   matter, measured in chapter 06.
 #
@@ -1100,8 +1102,8 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # Dividing by λ gives MSE + (1/λ) · SIGReg, a SIGReg weight of 1/0.09 ≈ 11 (Adam's steps barely
 # depend on a loss's overall scale, apart from its ε and gradient clipping). That is eleven times the
 # largest λ of the table, beyond its λ = 1 row; the table shows the trend up to there: from λ = 0.09
-# to 1 the rank rose (31 to 50) while the relative error grew 6.6 times (0.027 to 0.18) and probe r
-# fell (0.980 to 0.87). Expect more of the same at 11: a guess, not a measured row.
+# to 1 the rank rose (31 to 50) while the relative error grew 6.1 times (0.028 to 0.17) and probe r
+# fell (0.953 to 0.834). Expect more of the same at 11: a guess, not a measured row.
 #
 # </details>
 #
@@ -1121,7 +1123,7 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # <details><summary>Answer</summary>
 #
 # One sample has no batch variance, and PyTorch refuses. With two frames each is normalised against
-# the other, so the goal's latent depends on the current frame (pairs moved the latents by 0.74
+# the other, so the goal's latent depends on the current frame (pairs moved the latents by 0.83
 # typical distances in section 5). Eval mode gives each frame one latent.
 #
 # </details>

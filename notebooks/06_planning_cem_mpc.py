@@ -43,9 +43,9 @@
 #
 # **Time:** reading about 60 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 29.7 min on 2
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 5.1 min on 2
 # cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
-# busy: load 2.3).
+# busy: load 2.0).
 
 # %%
 import subprocess, sys
@@ -105,7 +105,7 @@ print(f"CEM: {P.samples} samples, {P.elites} elites, {P.iterations} iterations, 
 
 # %% [markdown]
 # The trained model. `cached_run` loads the run chapter 05 left in the cache; if there is none it
-# trains one now (cpu profile: about 10 min on two idle cores).
+# trains one now (cpu profile: about 11 min on two idle cores).
 
 # %%
 expect(5, 5, 30, cfg.profile)
@@ -196,7 +196,7 @@ print(f"one plan reaches at most {REACH:.0f} px; the success radius is {geo.succ
 # %% [markdown]
 # What the map says. The **informative radius** is where the mean cost (black line) first reaches 90% of
 # its level far from the goal (`lewm_mini.costmap.informative_radius`): inside it, lower cost means
-# closer. On the stored cpu-profile run it is 7 px for this goal and 13 px in the median over eight
+# closer. On the stored cpu-profile run it is 9 px for this goal and 13 px in the median over eight
 # goals; yours are printed above.
 #
 # - **Near the goal the cost is a good guide**: inside the radius it grows smoothly with distance,
@@ -208,15 +208,17 @@ print(f"one plan reaches at most {REACH:.0f} px; the success radius is {geo.succ
 #   frames close enough to share structure sit closer than that. So the far level is what the
 #   regulariser asks for, and it is flat: it cannot say "closer" beyond the radius.
 # - **Farther away it is no guide, and can mislead.** On the stored run the mean cost for this goal is
-#   33% of the far level at 3 px, then *above* it from 7 to 25 px (111% at 11 px) and below it at
-#   35 px (91%): a narrow basin inside a ring of higher cost. From the ring, moving *away* from the goal
-#   lowers the cost. The latent distance is not the walking distance, and nothing in training asked it
-#   to be: the loss only compares a latent with the next frame's, a few pixels away, so only short
-#   distances are shaped by it.
+#   27% of the far level at 3 px and 88% at 7 px, then hovers around it from 11 to 35 px (101% at
+#   11 px, 92% at 19 px, 105% at 35 px): a narrow basin in a bumpy plateau that does not slope towards
+#   the goal. At one distance the costs spread widely (the dark patches beside the basin on the map
+#   cost more than the far level), and from such a patch, moving *away* from the goal lowers the cost.
+#   The latent distance is not the walking distance, and nothing in training asked it to be: the loss
+#   only compares a latent with the next frame's, a few pixels away, so only short distances are
+#   shaped by it.
 # - **So a search must land in the basin.** The cost can rank candidates only when some of them end
 #   inside the radius. One plan moves the agent at most the distance printed above, but typical
 #   candidates end much closer to the start (section 2 draws them).
-# - **Behind the wall it is worse.** The red points (other room) sit on the far level: nothing in the
+# - **Behind the wall it is worse.** The red points (other room) sit around the far level: nothing in the
 #   cost says "go to the door first". A goal behind the wall is both out of reach and invisible to the
 #   cost. Chapter 07 fixes this with waypoints.
 #
@@ -373,7 +375,7 @@ print("  nearest grid frame", [round(float(e), 1) for e in np.median(err_near, 0
 
 # %% [markdown]
 # Both readers work on imagined latents too, which says the predictor's outputs land where the
-# encoder puts real frames (on the stored cpu-profile run: probe about 2.7 px off, nearest grid frame
+# encoder puts real frames (on the stored cpu-profile run: probe about 3 px off, nearest grid frame
 # under 1 px; yours above). That is not automatic: a predictor trained with a squared error can
 # drift towards the average latent where it is unsure, off the set of latents real frames produce,
 # and a linear probe turns such drift into a position error.
@@ -531,23 +533,24 @@ plt.show()
 
 # %% [markdown]
 # Two different verdicts (numbers above; on the stored cpu-profile run, 8 tasks: median best imagined
-# cost CEM 0.36 against 0.88; the left panel plots the best candidate each search *saw*, which is what
-# random shooting returns, while CEM returns its elites' mean, the dashed line; yet random shooting's plans ended within the success radius on all 8 tasks
-# and CEM's on 5):
+# cost CEM 0.28 against 0.64; the left panel plots the best candidate each search *saw*, which is what
+# random shooting returns, while CEM returns its elites' mean, the dashed line; yet random shooting's
+# plans ended within the success radius on all 8 tasks and CEM's on 7):
 #
 # - **Imagined cost (left): CEM wins** on the typical task. Each iteration samples where the last
 #   elites were, so it refines a good plan into a very good one; random shooting keeps drawing from
 #   the broad initial Gaussian.
-# - **Where the agent really ends (right): random shooting wins** on the far tasks. The per-task table
-#   says why, and it is not the model: on every task the imagined end and the real end are close. It
-#   is the search. On the stored run, on the 14.8 and 16.6 px tasks CEM *saw* candidates costing 1.41
-#   and 4.41 (inside the basin of section 1) and still returned plans costing 81 and 122 that end 20 to
-#   30 px away. CEM returns the **mean of its last elites**, and elites follow the majority: when only a
-#   few of the 300 candidates land in the narrow basin, most of the 30 elites are candidates that
-#   lowered their cost by leaving the ring round the goal, which means moving *away* from it (section
-#   1). The refit averages the rare good candidate away, and later iterations narrow around the wrong
-#   place. On the 21.9 px task CEM never found the basin (best 70); 9,000 broad random draws did (9.6).
-#   Section 4 counts the first step of this story from two starts.
+# - **Where the agent really ends (right): random shooting wins** on the farthest task. On the other
+#   seven both plans end inside the success radius, within 1.7 px of the goal. The per-task table
+#   says what happened on the 21.9 px task, and it is not the model: on every task the imagined end
+#   and the real end are about as far from the goal (33.5 and 29.2 px there). It is the search. On the
+#   stored run CEM's best candidate on that task cost 71.16, and its plan ends 29.2 px away, far
+#   outside the basin of section 1; among 9,000 broad random draws one cost 11.18 and ends 2.9 px from
+#   the goal. From that far, only a few of the first iteration's 300 candidates land in the narrow basin,
+#   so the 30 elites are mostly candidates on the plateau, whose cost says nothing about the goal. The
+#   refit moves the next samples their way, and later iterations narrow around the wrong place;
+#   random shooting keeps drawing from the broad Gaussian. Section 4 counts the first step of this
+#   story from two starts.
 #
 # So in Two-Room, random shooting is a strong baseline. CEM's strength is precision once it is in the
 # basin, which MPC exploits by replanning, and search in problems whose outcomes have many dimensions
@@ -575,7 +578,7 @@ plt.show()
 #
 # Random shooting and CEM differ in **two** things, not one: CEM refits its Gaussian to the elites
 # (the search), and it returns the elites' mean where random shooting returns the best candidate it
-# scored (the return rule). To tell which one lost the far tasks, change only the return rule. The
+# scored (the return rule). To tell which one lost the farthest task, change only the return rule. The
 # package's `lewm_mini.cem.cem` with `return_best=True` runs exactly the search of `cem_inline` (same
 # seed, same candidates) and returns the best candidate it ever scored:
 
@@ -601,12 +604,15 @@ for k, name in (("cem", "CEM, elites' mean (plain)"), ("best", "CEM, best candid
 # The same search, a different return rule (numbers above). Compare the per-task rows with section
 # 2's table of the best candidate each search saw: where CEM saw a candidate in the basin, returning it
 # instead of the elites' mean brings the agent there; where the search never found the basin, no
-# return rule can. On the stored cpu-profile run: within the success radius on 5 of 8 tasks with the
-# elites' mean, 7 of 8 with the best candidate seen (the 14.8 and 16.6 px tasks, whose best candidates
-# cost 1.42 and 4.42, now end 1.2 and 1.3 px from the goal instead of 29.1 and 19.7), 8 of 8 with random
-# shooting. The 21.9 px task, where CEM's best candidate cost 70, ends 7.9 px away: the search itself
-# missed the basin there, and that one is the price of the refit. (Each plan is executed once here, open loop; planning again from where the agent
-# ends is MPC, section 4.)
+# return rule can. On the stored cpu-profile run the return rule changed no verdict: within the
+# success radius on 7 of 8 tasks with the elites' mean and on 7 of 8 with the best candidate seen (the
+# ends differ by at most 0.3 px), 8 of 8 with random shooting. The miss is the 21.9 px task, 29.3 px
+# from the goal with the best candidate seen: CEM's best candidate there cost 71.16 (random
+# shooting's 11.18), so the search itself missed the basin, and that is the price of the refit. The
+# earlier model (trained on the plain heuristic) showed the other failure too: on its stored run CEM
+# saw candidates costing 1.42 and 4.42 on the 14.8 and 16.6 px tasks, yet its elites' means ended
+# 29.1 and 19.7 px away, and the best candidates seen 1.2 and 1.3 px. (Each plan is executed once
+# here, open loop; planning again from where the agent ends is MPC, section 4.)
 #
 # **iCEM** (Pinneri et al., 2020) is CEM with that return rule and four more changes, each an option
 # of `lewm_mini.cem.cem` (`PlanConfig` fields; all off is plain CEM):
@@ -675,17 +681,19 @@ plt.show()
 # How to read it: each point is one setting on the same 50 tasks, with its 95% interval (about +/-8
 # points near 90% and +/-13 near 50%, so only large gaps mean anything here; `benchmarks/icem.py`
 # measures on 200 tasks, README "Planning speed: iCEM"). On the stored cpu-profile run, plain CEM
-# reached 86%, 88% and 90% with 1,001, 3,001 and 9,001 rollouts per solve; iCEM 92% with 376 (100
-# samples) and 92% with 1,127 (300 samples); iCEM without its warm start 78% with 484.
+# reached 82%, 90% and 88% with 1,001, 3,001 and 9,001 rollouts per solve; iCEM 90% with 376 (100
+# samples) and 96% with 1,127 (300 samples); iCEM without its warm start 84% with 484.
 #
 # - **Per solve (left)** iCEM needs about a twenty-fourth of plain CEM's 9,001 rollouts for the same
 #   success: a warm-started solve runs 5 iterations, each with fewer samples than the last.
 # - **Per episode (right)** the saving is smaller, because iCEM solves 5 times in a 50-step episode
 #   (a replan every 10 steps) where plain CEM solves twice: 1,880 rollouts against 18,002, about a
-#   tenth. At equal rollouts per episode (plain CEM 100 x 10: 2,002) iCEM's 92% is above plain CEM's
-#   86%, within the intervals of 50 tasks.
-# - **The warm start carries it**: the same iCEM without it, planning each replan from scratch with 10
-#   iterations, fell to 78%. Replanning more often is only affordable when each replan is cheap.
+#   tenth. At equal rollouts per episode (plain CEM 100 x 10: 2,002) iCEM's 90% is above plain CEM's
+#   82%, within the intervals of 50 tasks.
+# - **The warm start helps**: the same iCEM without it, planning each replan from scratch with 10
+#   iterations, reached 84% against 90%, with more rollouts (2,420 per episode against 1,880); the gap
+#   is within the intervals of 50 tasks. Replanning more often is only affordable when each replan is
+#   cheap.
 
 # %% [markdown]
 # ## 4. MPC: execute, re-encode, replan
@@ -752,12 +760,13 @@ plt.show()
 # Each dashed path is what the model imagined when it made that plan (placed by the nearest grid
 # frame); each new plan starts from the real position, not from the end of the last dashed path.
 # On the stored cpu-profile run the near task (14 px) is solved by the first plan, and the second
-# plan only holds the position; from the far start (22 px) neither plan gets anywhere. The printed
-# counts say why: from the near start 18 of the first iteration's 300 candidates really end inside
-# the informative radius, so the search has something to refine; from the far start none do, every
-# candidate's end sits on the ring or the far level, and replanning from the same place cannot create
-# a slope that the cost does not have. The planner's reach is set by how often its candidates land in
-# the basin, not by the 36 px a plan could cover.
+# plan only holds the position; from the far start (22 px) the first plan stops 17.3 px from the goal
+# and the second does not move the agent. The printed counts say why: from the near start 27 of the
+# first iteration's 300 candidates really end inside the informative radius, so the search has
+# something to refine; from the far start 1 does, so at least 29 of the 30 elites end outside it, on
+# the plateau where the cost does not point at the goal. Replanning from there cannot create a slope
+# that the cost does not have. The planner's reach is set by how often its candidates land in the
+# basin, not by the 36 px a plan could cover.
 #
 # **Think.** LeWM executes the whole 5-block plan before replanning. What would executing only the
 # first block buy, and what would it cost?
@@ -774,8 +783,8 @@ plt.show()
 # ## 5. How often does it reach the goal?
 #
 # `lewm_mini.evaluate.evaluate` runs MPC with the package planner (`planner="cem"`: this chapter's flat
-# CEM; the package's default is chapter 07's planner) on held-out tasks of a protocol, and a random
-# policy on the very same tasks (always report that floor beside a success rate):
+# CEM; the package's default is chapter 08's distance planner) on held-out tasks of a protocol, and a
+# random policy on the very same tasks (always report that floor beside a success rate):
 # - **paper**: start at a random step of a held-out episode, goal = where the agent was 25 steps later,
 #   50 steps of budget (LeWM's Two-Room protocol);
 # - **cross-room**: start in one room, goal anywhere in the other, 100 steps of budget.
@@ -822,11 +831,13 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The README's figures for this planner (cpu profile, 50 tasks per protocol): paper protocol 90%
-# against 28% for the random policy, cross-room 14% against 0%. The run that wrote this text: paper
-# 90% against 28%, cross-room 20% (6 of 30 tasks; the cpu profile runs 30 here to save time) against
-# 0%. Yours are printed above (under the ci profile the model has trained for seconds and the
-# numbers mean nothing).
+# The README's figures for this planner with LeWM's CEM are the earlier model's (cpu profile, 50
+# tasks per protocol): paper protocol 90% against 28% for the random policy, cross-room 14% against
+# 0%. With the current model the README measures flat CEM with iCEM, the package's default, on 200
+# tasks: paper 93.5% against 25%, cross-room 33.0% against 2.5%. The run that wrote this text: paper
+# 88% (44 of 50 tasks) against 28%, cross-room 20% (6 of 30 tasks; the cpu profile runs 30 here to
+# save time) against 0%. Yours are printed above (under the ci profile the model has trained for
+# seconds and the numbers mean nothing).
 #
 # **Cross-room is where this planner fails, plainly.** Section 1 showed why: the goal is beyond what
 # one plan can reach, and the cost is no guide out there and blind to the wall, so the cheapest-looking
@@ -997,10 +1008,11 @@ plt.show()
 # Measure on idle cores and compare like with like (same machine, same threads, same moment): the
 # one-token solve is made of many small operations, and when other programs keep the cores busy its
 # threads spend their time waiting for each other, so the ratio you see on a busy machine can be much
-# smaller than on an idle one. The stored run shows the effect: it prints one plain 300 x 30 solve in
-# three places, 51.6 s in section 2 (while a benchmark shared the two cores: two programs of two
-# threads each on two cores), then 1.49 s in section 5 (the package planner, median of 3) and 1.46 s
-# here, once the cores were free. The last two agree; the first is the busy machine.
+# smaller than on an idle one. Even within one run the time moves: the stored run, on a machine the
+# Compute line above calls busy, prints one plain 300 x 30 solve in four places, 1.28 s in section 2,
+# 1.08 s and 0.78 s in section 5 (the package planner, medians of 3 on the paper and the cross-room
+# tasks) and 0.88 s here, against 0.79 s in the stored benchmark on idle cores. The work is the same
+# each time; only the moment differs.
 #
 # DINO-WM's frames are about 196 tokens of 384 numbers, so by this count its solves should cost more
 # than 48x LeWM's; on a GPU much of the extra work runs in parallel, which is probably why the
@@ -1046,22 +1058,22 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 # ## Summary
 #
 # - The planning cost is the squared distance between the last imagined latent and the goal image's
-#   latent. Drawn over the arena, it is a good guide within its informative radius (7 px for
+#   latent. Drawn over the arena, it is a good guide within its informative radius (9 px for
 #   section 1's goal and 13 px in the median over eight goals on the stored cpu-profile run; yours are
-#   printed in section 1); beyond it the cost is no guide (on the stored run a ring of higher cost
-#   surrounds the narrow basin), and it does not know about the wall.
+#   printed in section 1); beyond it the cost is no guide (on the stored run it hovers around its far
+#   level, with patches above it beside the narrow basin), and it does not know about the wall.
 # - **CEM** samples plans from a Gaussian, scores all of them in one batched rollout, and refits the
 #   Gaussian to the elites. At equal compute it reaches lower imagined costs than random shooting
-#   when it starts near the basin, but as a local search that returns the mean of its elites it can
-#   walk away from a goal whose basin few candidates reach (section 2's far tasks).
+#   when it starts near the basin, but as a local search it can narrow around the wrong place when
+#   few of its first candidates reach the goal's basin (section 2's farthest task).
 # - **iCEM** returns the best candidate it saw, carries elites over, samples smooth (coloured) noise,
 #   shrinks its population and warm-starts each replan from the last plan. It is what the package
 #   plans with: section 3 measures it against plain CEM on the same tasks by success per rollout.
 # - **MPC** executes a plan, re-encodes the real frame and replans, so the model's mistakes do not
 #   accumulate beyond one plan.
 # - Same-room goals within reach are solved most of the time, far above the random floor;
-#   **cross-room goals fail** (out of one plan's reach, and the cost is no guide there and blind to the
-#   wall). Chapter 07 fixes that.
+#   **cross-room goals mostly fail** (out of one plan's reach, and the cost is no guide there and blind
+#   to the wall). Chapter 07 fixes that.
 # - One token per frame is what makes a solve cheap: the same predictor on 64 patch tokens per frame
 #   is many times slower (51x in full solves on two idle cores, `benchmarks/planning_speed.py`; the
 #   ratio this run measured is printed in section 7), the same story as LeWM's ~48x over DINO-WM.
@@ -1090,9 +1102,9 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #    statistics. Eval mode uses the running statistics and also switches off dropout.
 # 4. From the refit: later samples are drawn near the elites, so the search spends its budget where
 #    the cost is low instead of re-drawing from the broad initial distribution. The same focus is its
-#    risk: when few candidates reach the goal's narrow basin, the elites follow the majority that
-#    lowered its cost by moving away, and the refit averages the good candidate away (section 2's far
-#    tasks).
+#    risk: when few candidates reach the goal's narrow basin, the elites are mostly candidates whose
+#    cost says nothing about the goal, and the refit narrows the search around them (section 2's
+#    farthest task).
 # 5. For most cross-room tasks no 25-step plan can reach the goal at all (the walk through the door is
 #    longer), so every candidate ends where the cost is no guide and blind to the wall: more samples give
 #    more candidates with about the same cost, and the cheapest still points at the wall.

@@ -52,9 +52,9 @@
 #
 # **Time:** reading about 60 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 117 s on 2
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.8 min on 2
 # cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
-# busy: load 2.4).
+# busy: load 1.9).
 
 # %%
 import subprocess, sys
@@ -255,9 +255,9 @@ plt.show()
 # reading of it; short lines everywhere mean the position is a linear function of the latent, in both
 # rooms. The two right panels plot the probe's x against the true x on test frames, for the trained
 # encoder and for its untrained twin; points on the dashed diagonal are exact. The stored cpu-profile
-# run printed: trained, linear r = 0.988 (2.6 px), MLP r = 0.999 (0.7 px); untrained, linear
-# r = 0.394 (17.3 px), MLP r = 0.975 (3.9 px). Yours are printed above (under the ci profile the model
-# has barely trained, and all four are poor).
+# run printed: trained, linear r = 0.9868 (2.81 px), MLP r = 0.9995 (0.53 px); untrained, linear
+# r = 0.4004 (17.35 px), MLP r = 0.9698 (4.24 px). Yours are printed above (under the ci profile the
+# model has barely trained, and all four are poor).
 #
 # Three lessons from the cpu-profile numbers. Training makes the position **linearly** readable: the
 # trained model's linear probe comes close to the 0.996 that the LeWM paper reports for LeWM on Two-Room
@@ -266,7 +266,7 @@ plt.show()
 # training (the prediction loss with SIGReg) adds is a *simple* code. Which of the two terms does it,
 # this experiment cannot say: it compares a trained model with an untrained one, not one term without the
 # other. And a nonlinear probe can represent every linear readout, so with enough data it reads at least
-# as much as a linear one (with finite data it can also overfit; here it read more, 0.999, and the
+# as much as a linear one (with finite data it can also overfit; here it read more, 0.9995, and the
 # paper's Table 3 gives MLP probes r = 0.999 to 1.000 for all three models it compares, DINO-WM included,
 # whose linear probe reaches only 0.824): compare probes of the same kind.
 #
@@ -287,7 +287,7 @@ plt.show()
 # that end in different places can be compared. With a tangled code, one unit of latent distance could be
 # 2 px in one part of the room and 20 px in another, and the planner would prefer a plan that ends
 # farther away, in a region where the code is squeezed. Two limits: our code is only close to linear (the
-# linear probe misses by 2.6 px on the stored run), and the probe reads 2 of the latent's 64 directions;
+# linear probe misses by 2.8 px on the stored run), and the probe reads 2 of the latent's 64 directions;
 # the cost also counts the others, which can change while the position does not (section 4's colour
 # change is an example). An even position scale is needed for a good cost; it does not make one on its
 # own.
@@ -335,16 +335,16 @@ plt.show()
 
 # %% [markdown]
 # Points on the diagonal are exact readings of the x displacement; the vertical spread is the probe's
-# error. The stored cpu-profile run printed: trained, linear r = 0.822 (2.4 px), MLP r = 0.983
-# (0.8 px); untrained, linear r = 0.064, MLP r = 0.690. Yours are printed above. On that run the motion
+# error. The stored cpu-profile run printed: trained, linear r = 0.8102 (2.46 px), MLP r = 0.9806
+# (0.82 px); untrained, linear r = 0.0702, MLP r = 0.6475. Yours are printed above. On that run the motion
 # is in the pair of latents, and the small MLP reads it far better than the linear probe. The
 # displacement is a function of the two frames alone (the position in the second minus the position in
 # the first; the action is not an input), so a probe that reads positions better can read it better:
-# section 2's MLP read the position to 0.7 px, the linear probe to 2.6 px.
+# section 2's MLP read the position to 0.53 px, the linear probe to 2.81 px.
 #
 # **Think.** The last two printed rows fit the probes on the difference $z_{t+5} - z_t$ alone instead
-# of the pair. On the stored cpu-profile run the linear probe did as well on the difference (r = 0.838)
-# as on the pair (0.822), while the MLP lost much (0.861 against 0.983). Why the contrast?
+# of the pair. On the stored cpu-profile run the linear probe did as well on the difference (r = 0.8230)
+# as on the pair (0.8102), while the MLP lost much (0.8604 against 0.9806). Why the contrast?
 #
 # <details><summary>Answer</summary>
 #
@@ -459,9 +459,9 @@ plt.show()
 # %% [markdown]
 # Mean over episodes, with bands of two standard errors; step 0 goes from the last frame before the
 # event to the first after it. Top row, the model's surprise. On the stored cpu-profile run it is flat
-# for the normal episodes (walking, bumping into the wall and walking back are all predictable: 0.008
-# to 0.034) and spikes at step 0 for each event: 2.2 for the teleport, 1.2 for the walk through the
-# wall, 1.1 for the colour change, which then stays high (about 0.4) while the agent stays blue. Under
+# for the normal episodes (walking, bumping into the wall and walking back are all predictable: 0.007
+# to 0.02) and spikes at step 0 for each event: 2.1 for the teleport, 1.5 for the walk through the
+# wall, 1.0 for the colour change, which then stays high (0.37 to 0.53) while the agent stays blue. Under
 # the ci profile the model has not learned enough to be surprised, and the curves are flat. Bottom row,
 # the pixels (the same under every profile): the frame difference is *high whenever the agent walks*
 # and low while it pushes against the wall, so at step 0 every event changes more pixels than the
@@ -523,7 +523,7 @@ plt.show()
 # A curve hugging the top-left corner flags nearly every event before any normal step; the dotted
 # diagonal is chance. The stored cpu-profile run printed AUC model / pixels: teleport 1.000 / 0.739,
 # wall 1.000 / 0.474, colour 1.000 / 0.360; in the paired tests above, on 300 pairs, the event step was
-# 45 to 88 times as surprising as its normal twin, p < 1e-12 for each event and both tests (the
+# 140 to 292 times as surprising as its normal twin, p < 1e-12 for each event and both tests (the
 # paper's threshold is 0.01). Yours are printed above.
 #
 # **Which events would a pixel predictor flag as well?** The pixel-copy predictor measures *how much
@@ -538,12 +538,12 @@ plt.show()
 # if it had learned that the wall stops the agent. The colour change, on an agent standing against the
 # wall, changes fewer pixels than a walking step (AUC 0.36, below chance). The model flags it too, but
 # not because the physics broke (it did not): the blue agent's latent is not what the predictor expected
-# from a red one, and the surprise stays high (about 0.4) for as long as the agent stays blue and walks
-# normally. The paper finds colour changes give weaker spikes than teleports (its Fig. 8) and reads it as
-# the model being more sensitive to physical than to visual changes; ours is half the teleport's, about
-# as large as the wall's. What our wall event shows is the point of a world model: the pixel change
-# detector cannot separate an impossible step from an ordinary one of the same size, and the model that
-# predicts the dynamics does.
+# from a red one, and the surprise stays high (0.37 to 0.53) for as long as the agent stays blue and
+# walks normally. The paper finds colour changes give weaker spikes than teleports (its Fig. 8) and reads
+# it as the model being more sensitive to physical than to visual changes; ours is half the teleport's
+# and smaller than the wall's (1.0 against 2.1 and 1.5). What our wall event shows is the point of a
+# world model: the pixel change detector cannot separate an impossible step from an ordinary one of the
+# same size, and the model that predicts the dynamics does.
 #
 # **Think.** Score whole episodes instead of steps: by the *mean* surprise over the episode, or by the
 # *largest* one. Which would you use to find the perturbed episodes, and why? The cell after the answer
@@ -557,7 +557,7 @@ plt.show()
 # episode-level AUC of 1.000 for both scores and all three events. For the largest, that follows from a
 # step-level AUC of 1: when the event step of every perturbed episode scores above every normal step, it
 # scores above the largest step of every normal episode. The mean does as well here because the spikes
-# are 45 to 88 times the normal surprise, and after a colour change the surprise stays high while the
+# are 140 to 292 times the normal surprise, and after a colour change the surprise stays high while the
 # agent is blue, which the mean adds up. The exercises' "Going further" builds episodes where the two
 # differ.
 # </details>
@@ -583,8 +583,8 @@ for kind in KINDS:
 # The value of a latent path cannot be judged alone: it depends on how straight the agent's own motion
 # is. So we measure four "trajectories" of the same frames: the agent's true positions (the state),
 # the raw pixels, and the latents of the untrained and the trained encoder. Two sets of episodes: the
-# noisy held-out heuristic episodes (nearly a random walk) and the scripted walks of section 4 (normal
-# version: straight to the wall and back).
+# noisy held-out episodes of the training policy (chapter 01's "heuristic-straight", nearly a random
+# walk) and the scripted walks of section 4 (normal version: straight to the wall and back).
 
 # %%
 L = held_out.actions.shape[1] // FS
@@ -630,9 +630,10 @@ plt.show()
 # ends, +1 (the next step in the same direction) and -1 (straight back). Pixels zigzag: the velocity from
 # frame t to t+1 removes the blob at its old place and adds it at the new one, and the next velocity
 # removes it there again, so the two share the middle frame with opposite signs (negative cosines). The
-# stored cpu-profile run printed, held-out episodes: state +0.18, pixels -0.29, untrained latent -0.34,
-# trained latent -0.14, trained latent read by the position probe +0.08; scripted walks: state +0.56,
-# pixels -0.25, untrained -0.26, trained +0.05, read by the probe +0.39. Yours are printed above.
+# stored cpu-profile run printed, held-out episodes: state +0.169, pixels -0.314, untrained latent
+# -0.359, trained latent -0.156, trained latent read by the position probe +0.086; scripted walks: state
+# +0.563, pixels -0.248, untrained -0.258, trained +0.016, read by the probe +0.385. Yours are printed
+# above.
 #
 # On the cpu-profile run the trained latents' mean is above the pixels' and the untrained twin's, and
 # well below the agent's. But these means mix steps that say different things, as the next cell shows.
@@ -672,18 +673,18 @@ plt.show()
 
 # %% [markdown]
 # Orange bars, the steps where the agent turns back: every representation is strongly negative, random
-# encoder and pixels included. The stored cpu-profile run printed -0.77 (pixels), -0.74 (untrained),
-# -0.85 (trained) on the held-out episodes and -0.95 to -0.98 on the scripted walks. That shows only
+# encoder and pixels included. The stored cpu-profile run printed -0.79 (pixels), -0.76 (untrained),
+# -0.87 (trained) on the held-out episodes and -0.95 to -0.98 on the scripted walks. That shows only
 # that each representation maps nearly equal frames to nearly equal codes; it says nothing about
 # straightening, for or against. Blue bars, the steps where the agent keeps going (21% of the held-out
-# steps, 62% of the scripted ones): here they differ. Pixels -0.12 and -0.27 and untrained latents
-# -0.24 and -0.28 zigzag, even on straight motion. The trained latents give +0.21 and +0.17: training
+# steps, 62% of the scripted ones): here they differ. Pixels -0.15 and -0.27 and untrained latents
+# -0.25 and -0.28 zigzag, even on straight motion. The trained latents give +0.18 and +0.13: training
 # turns the zigzag into a path that goes on in roughly the same direction, but far from straight (the
 # agent: +0.97 and +0.99). This is the comparison that measures straightening: the same ordinary motion,
 # in different representations.
 #
 # The last bar reads the same trained latents through the linear position probe of section 2 (2 of the
-# 64 directions): +0.64 and +0.73 on the steps where the agent keeps going. So the position the latents
+# 64 directions): +0.64 and +0.72 on the steps where the agent keeps going. So the position the latents
 # hold moves much straighter than the full latent, though not as straight as the agent, and what lowers
 # the cosine of the full latent lies in what the other directions do. What that is, this chapter does
 # not measure. One hypothesis: they carry frame-to-frame deviations that do not follow the motion, and
@@ -757,12 +758,12 @@ plt.show()
 
 # %% [markdown]
 # Titles give the true position of the agent. The stored cpu-profile run printed a mean squared error
-# of 7.1e-06 for the decoded frames against 1.9e-03 for the average frame: a root mean square error of
-# 0.0027, less than one grey level of 255. The drawings are the frames, agent included. The crosses
-# come from `read_position`, which finds the agent from the pixels alone: `world.render` blends each
-# pixel towards pure red by the blob's weight $w$, so $R - (G + B)/2$ is exactly $w$ on any grey, the
-# white floor and the black walls alike; the reader takes the reddest spot and the centroid of the
-# redness around it.
+# of 7.5e-06 for the decoded frames against 2.0e-03 for the average frame: a root mean square error of
+# 0.0027, less than one grey level of 255. The drawings are the frames, agent included. The blue
+# triangles, drawn 6 px below the agent so as not to hide it, mark where `read_position` finds it, from
+# the pixels alone: `world.render` blends each pixel towards pure red by the blob's weight $w$, so
+# $R - (G + B)/2$ is exactly $w$ on any grey, the white floor and the black walls alike; the reader
+# takes the reddest spot and the centroid of the redness around it.
 #
 # ### 6.2 Reading the agent's position: three readers
 #
@@ -798,10 +799,10 @@ plt.show()
 # %% [markdown]
 # Curves to the left are better; a curve's height at an error is the fraction of frames read at least
 # that well. The stored cpu-profile run printed median errors of 0.03 px for the decoded frames (90%
-# within 0.07 px), 0.39 px for the nearest grid frame (0.57 px) and 1.63 px for the linear probe
-# (3.70 px); the pixel reader itself is off by 0.003 px on real frames. The grid reader is held back by
+# within 0.07 px), 0.40 px for the nearest grid frame (0.57 px) and 1.70 px for the linear probe
+# (3.97 px); the pixel reader itself is off by 0.003 px on real frames. The grid reader is held back by
 # its grid: a position anywhere in a 1 px cell lies on average 0.38 px from the nearest grid point, so
-# 0.39 px is about the best it can do. The decoder is not tied to a grid, and the latent holds the
+# 0.40 px is about the best it can do. The decoder is not tied to a grid, and the latent holds the
 # position far more finely than the grid or the (nearly, section 2) linear code can show.
 #
 # ### 6.3 Imagined futures as filmstrips
@@ -856,7 +857,7 @@ for start, goal, what in (((12.0, 50.0), (26.0, 36.0), "a goal in the same room"
 # %% [markdown]
 # The white crosses are where `read_position` finds the agent; the printed distances compare the
 # imagined crosses with the real ones. On the stored cpu-profile run the imagined agent stayed within
-# about a pixel of the real one in both plans: 0.3 to 0.8 px in the same room, 0.2 to 1.2 px on the way
+# half a pixel of the real one in both plans: 0.1 to 0.4 px in the same room, 0.2 to 0.5 px on the way
 # through the door, where the model imagines the agent passing the wall at the opening and coming out
 # in the other room, as the world then does.
 #
@@ -902,17 +903,17 @@ plt.show()
 
 # %% [markdown]
 # The stored cpu-profile run printed, median over 1000 rollouts with one latent of context (as this
-# profile plans): the decoded imagined frames put the agent 0.19 px from the real one after one block,
-# growing steadily to 0.52 px after five; the nearest grid frame 0.45 to 0.66 px; the linear probe
+# profile plans): the decoded imagined frames put the agent 0.16 px from the real one after one block,
+# growing steadily to 0.48 px after five; the nearest grid frame 0.43 to 0.61 px; the linear probe
 # about 1.8 px at every block; the decoder on the real frames 0.03 px. So the first block already puts
-# the imagined agent 0.19 px off, far more than the decoder's own 0.03 px, and each further block adds
-# about a tenth of a pixel: small against the agent's blob (drawn with a 2 px standard deviation,
+# the imagined agent 0.16 px off, far more than the decoder's own 0.03 px, and each further block adds
+# 0.06 to 0.10 px: small against the agent's blob (drawn with a 2 px standard deviation,
 # `Geometry.blob_sigma`) and the success radius (4.6 px, `Geometry.success_radius`, printed in
 # chapter 06). Read through the nearest grid frame, most of that drift hides under the grid's own
-# rounding (0.39 px on real frames, section 6.2): if the two errors add like independent ones,
-# sqrt(0.39^2 + 0.52^2) = 0.65 px, close to the 0.66 px printed at block 5. Read through the decoder,
-# the drift shows block by block. The
-# linear probe's error is mostly its own: on real frames it was 1.63 px (section 6.2).
+# rounding (0.40 px on real frames, section 6.2): if the two errors add like independent ones,
+# sqrt(0.40^2 + 0.48^2) = 0.62 px, close to the 0.61 px printed at block 5. Read through the decoder,
+# the drift shows block by block. The linear probe's error is mostly its own: on real frames it was
+# 1.70 px (section 6.2).
 
 # %% [markdown]
 # ### 6.5 What the latent leaves out
@@ -964,14 +965,15 @@ plt.show()
 # the texture, which is most of what there is to reconstruct (chapter 02 measured the agent at a small
 # share of the pixel variance), and kept the agent only roughly, a pale smudge or none. The stored cpu-profile
 # run printed, on 1000 held-out distractor frames: drawn from LeWM's latent, floor texture R² -0.00
-# and the agent 0.1 px from its true position (median); drawn by the autoencoder, R² +0.90 and the agent
-# 4.7 px away.
+# and the agent 0.1 px from its true position (median); drawn by the autoencoder, R² +0.94 and the agent
+# 6.0 px away.
 #
 # Is it the latents or the decoders? `benchmarks/decoder.py` also trains a decoder afterwards on the
 # autoencoder's *frozen* latents, with the settings of LeWM's: it draws the texture back (R² 0.96) and
 # the agent 2.1 px away in the median, more than 25 px away for a tenth of the frames; and a linear
 # probe reads the position off LeWM's latent to 0.8 px, off the autoencoder's to 13 px (medians, stored
-# in `lewm_mini/results/decoder_cpu.json`, from the same cpu-profile models). The difference is in the
+# in `lewm_mini/results/decoder_cpu.json`, measured with the earlier cpu-profile models: the same
+# architecture and settings, trained on data from the plain heuristic). The difference is in the
 # latents: chapter 02's probe result, made visible, at the same small budget and texture strength.
 # (Chapter 02's "Try it" shows that with a stronger texture LeWM's latent latches onto it too.)
 #
@@ -1021,18 +1023,19 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #   AUC. A pixel change detector cannot tell an impossible step from an ordinary one; only a model that
 #   predicts the dynamics can. A colour change is flagged too, through the encoder's reaction to an
 #   unseen colour.
-# - **Straightening.** Where the agent turns back, every representation gives a cosine near -1, pixels
-#   and random encoder included: those steps show nothing about straightening. Where the agent keeps
-#   going, the trained latents' consecutive velocities lean the same way (cosine about +0.2) where
-#   those of the pixels and of the untrained encoder zigzag (negative), far from the agent's own (+1);
-#   read through the position probe, they come most of the way there (+0.6 to +0.7).
+# - **Straightening.** Where the agent turns back, every representation gives a strongly negative
+#   cosine (-0.76 to -0.98), pixels and random encoder included: those steps show nothing about
+#   straightening. Where the agent keeps going, the trained latents' consecutive velocities lean the
+#   same way (cosine +0.13 to +0.18) where those of the pixels and of the untrained encoder zigzag
+#   (negative), far from the agent's own (+1); read through the position probe, they come most of the
+#   way there (+0.64 and +0.72).
 # - **Decoding.** A decoder trained afterwards on frozen latents, the world model untouched, draws
 #   held-out frames back almost exactly: it puts the agent within 0.03 px (median), finer than the
-#   nearest grid frame (0.39 px, its grid's rounding) or the linear probe (1.6 px) read the same
+#   nearest grid frame (0.40 px, its grid's rounding) or the linear probe (1.7 px) read the same
 #   latents. Drawn, a plan's imagined frames follow the world: after 5 imagined blocks the agent is
 #   0.5 px from the real one (median). With chapter 02's distractor floor, the drawing from LeWM's
 #   latent brings back none of the texture (R² 0.00) and the agent within 0.1 px; a pixel autoencoder
-#   of the same size brings back 90% of the texture's variance and the agent only roughly (4.7 px). At
+#   of the same size brings back 94% of the texture's variance and the agent only roughly (6.0 px). At
 #   this budget and texture strength, LeWM's latent left out what it could not predict.
 #
 # ## Check your understanding
@@ -1078,8 +1081,8 @@ print(f"notebook compute time: {time.perf_counter() - T0:.0f} s")
 #    better drawing of the floor than the average, with this decoder, data and training. A stronger test
 #    of "nothing" is a probe of the texture itself, or a bigger decoder trained longer. What the
 #    comparison does show: the same decoder, trained the same way on the autoencoder's frozen latents,
-#    brings the texture back (R² 0.96 in `benchmarks/decoder.py`), so the measure sees a texture when
-#    a latent holds one.
+#    brings the texture back (R² 0.96 in `benchmarks/decoder.py`, measured with the earlier models), so
+#    the measure sees a texture when a latent holds one.
 # </details>
 #
 # ## Further reading

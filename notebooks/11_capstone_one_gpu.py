@@ -46,7 +46,7 @@
 #
 # **Time:** reading about 30 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 5.1 min on 2
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.7 min on 2
 # cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
 # busy: load 2.1).
 #
@@ -75,8 +75,9 @@
 # > - **Graph planner, waypoint, reach** (chapter 07): a graph whose nodes are latents of training frames,
 # >   with edges between frames one to a few blocks apart in an episode or close in latent space. The
 # >   planner finds the shortest path from the current frame's node to the goal's, and aims CEM not at the
-# >   goal but at a **waypoint**: the node farthest along that path that is at most **reach** action blocks
-# >   away (`PlanConfig.reach`). When the goal itself is within reach it aims at the goal.
+# >   goal but at a **waypoint**: the path node about **reach** action blocks ahead, the one whose distance
+# >   along the path is closest to reach (`PlanConfig.reach`). When the goal itself is within reach it aims
+# >   at the goal.
 
 # %%
 import subprocess, sys
@@ -461,10 +462,10 @@ print(f"training batches of {cfg.train.batch} clips, mean of the last {window} s
 #   given batch as well.
 # - What is left compares held-out clips with training clips at the same size and mode.
 #
-# On the stored cpu-profile run the held-out SIGReg goes from 2.85 to about 2.0 with half the clips (128)
-# and to about 1.6 in train mode, beside 1.56 for the training batches: batch size and mode account for its
-# higher end point, not the clips. The **prediction loss** there was up to 14.7 times the training one
-# (step 200) and stayed below twice it only from step 1800 on. That early gap cannot be measured on the
+# On the stored cpu-profile run the held-out SIGReg goes from 2.70 to about 1.85 with half the clips (128)
+# and to about 1.5 in train mode, beside 1.55 for the training batches: batch size and mode account for its
+# higher end point, not the clips. The **prediction loss** there was up to 16.1 times the training one
+# (step 100) and stayed below twice it only from step 1700 on. That early gap cannot be measured on the
 # finished model, and this run keeps no mid-run checkpoints: that it comes from BatchNorm's running
 # statistics, which lag behind weights that change fast early in the run, is a hypothesis (chapter 05,
 # section 4, explains it; section 5 there measures the two modes). The mode's share of SIGReg above, and
@@ -983,7 +984,9 @@ if RUN_PROJECT:
 #   `evaluate(..., graph=graph)` for both seeds.
 #
 # Time: the README's plain-CEM rows measured 1,320 s (22 min) for this baseline, graph planner on 200
-# cross-room tasks, on 2 CPU cores; the cell prints an estimate for this device, scaled from section 4.
+# cross-room tasks, on 2 CPU cores, with the earlier cpu-profile model (the same architecture and
+# settings, trained on data from the plain heuristic); the cell prints an estimate for this model and
+# device, scaled from section 4.
 
 # %%
 base = results["cross-room", "graph"]
