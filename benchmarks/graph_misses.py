@@ -3,8 +3,10 @@
     python benchmarks/graph_misses.py --profile cpu --episodes 200 --seed 0 --out lewm_mini/results/graph_misses_cpu.json
 
 Runs the graph planner (chapter 07) with MPC on the cross-room tasks, once per waypoint rule: the package's
-(``lewm_mini.graph.choose_waypoint``: the path node closest to ``reach`` blocks down the path) and the rule it
-replaced (the farthest path node at most ``reach`` blocks down, ``farthest_within_reach`` below). At every
+(``lewm_mini.graph.choose_waypoint``: the farthest path node at most ``reach`` blocks down, or the node after
+it when that one lies less than ``reach / 2`` down), the rule it replaced (the farthest path node at most
+``reach`` blocks down, ``farthest_within_reach``) and one tried on the way (the path node closest to ``reach``
+blocks down, ``closest_to_reach``). ``--cem plain`` plans with LeWM's CEM instead of the profile's iCEM. At every
 replan it logs the agent's true position, the true position of the node it snapped to, the waypoint's (or the
 goal's, once the path says it is within reach) and how many blocks down the path the waypoint lies. True
 positions are read for this diagnosis only; the planner never sees them. Reported for successes and misses apart:
@@ -29,7 +31,7 @@ import numpy as np
 import torch
 
 import lewm_mini.graph
-from lewm_mini.config import get_config, override
+from lewm_mini.config import get_config, override, plain_cem
 from lewm_mini.evaluate import make_tasks, run_mpc
 from lewm_mini.graph import GoalTree, path_to_goal, snap
 from lewm_mini.notebook import cached_run
@@ -52,7 +54,17 @@ def farthest_within_reach(tree: GoalTree, node: int, reach: float) -> int | None
     return best
 
 
-RULES = {"closest to reach (the package's)": lewm_mini.graph.choose_waypoint, "farthest within reach (before)": farthest_within_reach}
+def closest_to_reach(tree: GoalTree, node: int, reach: float) -> int | None:
+    """A rule tried on 2026-12-02: the path node whose distance down the path is closest to ``reach``."""
+    if not np.isfinite(tree.dist[node]) or tree.dist[node] <= reach:
+        return None
+    path = np.array(path_to_goal(tree, node)[1:])
+    return int(path[np.argmin(np.abs(tree.dist[node] - tree.dist[path] - reach))])
+
+
+RULES = {"farthest within reach, else the next node (the package's)": lewm_mini.graph.choose_waypoint,
+         "farthest within reach (before)": farthest_within_reach,
+         "closest to reach (tried)": closest_to_reach}
 
 
 class LoggedGraphPlanner(GraphPlanner):
@@ -140,9 +152,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE",
                     help="config overrides of the model to diagnose (as the CLI's --set)")
+    ap.add_argument("--cem", choices=("icem", "plain"), default="icem", help="plain: LeWM's CEM (300 x 30)")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     cfg = override(get_config(args.profile), args.set)
+    if args.cem == "plain":
+        cfg = plain_cem(cfg)
     run = cached_run(cfg)
     model, stats = run.model, run.stats
     geo = Geometry(cfg.data.size)
@@ -152,6 +167,7 @@ def main() -> None:
     out = {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
         "profile": cfg.profile, "training_policy": cfg.data.policy, "episodes": len(tasks.start), "seed": args.seed,
+        "cem": args.cem,
         "reach_blocks": cfg.plan.reach, "reach_px_at_most": reach_px,
         "graph": {"nodes": len(graph.z), "edges": len(graph.edges), "nodes_against_wall": float(near_wall(graph.pos, geo).mean())},
         "rules": {},

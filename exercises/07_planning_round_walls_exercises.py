@@ -68,20 +68,25 @@ from lewm_mini.world import Geometry, background
 # Write `choose_subgoal(dist, pred, goal, reach)`, the node the planner should aim at now:
 # 1. `-1` when the goal cannot be reached;
 # 2. the goal itself when it is at most `reach` blocks away;
-# 3. otherwise, the node **about `reach` blocks down the shortest path**: among the path's nodes
-#    after the current one, the one whose distance `dist[k]` is closest to `reach` (on a tie, the
-#    nearer one). It may lie a little beyond `reach` (it may even be the goal), and when the first hop
-#    is longer than `reach` it is that first hop: never the current node.
+# 3. otherwise, a node **about `reach` blocks down the shortest path**. Among the path's nodes after
+#    the current one, take the **farthest one at most `reach` blocks away** (`dist[k] <= reach`).
+#    When none is that close (the first hop is longer than `reach`), take the first hop: never the
+#    current node. And when the one you took lies **less than `reach / 2`** blocks away, take the
+#    path node after it instead, even though that one lies beyond `reach` (it may even be the goal).
+#    A node exactly `reach / 2` away is kept.
 #
 # Edges weigh between a fraction of a block and several blocks, so compare distances, not numbers of
 # hops.
 #
-# Why not the farthest node that is at most `reach` blocks away? Paths are lumpy. A latent edge can
-# join the current node to a node a quarter of a block away, a frame showing the agent where it already
-# stands, and the next edge, from an episode, can be 2 blocks long. With `reach` 2 the farthest node
-# within reach is the near one: CEM would aim where the agent already is, the agent would not move, and
-# the next replan would pick the same node. The node closest to 2 blocks, 2.25 blocks down the path,
-# moves it on. Chapter 07's planner (`lewm_mini.graph.choose_waypoint`) uses this rule.
+# Why the extra step? Paths are lumpy. A latent edge can join the current node to a node a quarter of
+# a block away, a frame showing the agent where it already stands, and the next edge, from an
+# episode, can be 2 blocks long. With `reach` 2 the farthest node within reach is the near one: CEM
+# would aim where the agent already is, the agent would not move, and the next replan would pick the
+# same node. The node after it, 2.25 blocks down the path, moves the agent on. Why not always take
+# the node closest to `reach`, on either side? Because a node beyond `reach` can be too far for CEM's
+# short plan (2 blocks in the chapter), so the planner goes past `reach` only when the node within it
+# would give too little progress. Chapter 07's planner (`lewm_mini.graph.choose_waypoint`) uses this
+# rule.
 #
 # <details><summary>Hint, if you are stuck on getting the path</summary>
 #

@@ -104,7 +104,7 @@ class PlanConfig:
     # protocol, README "Planning by distance in time"); "graph": CEM to latent waypoints (lewm_mini.graph);
     # "cem": flat CEM to the goal image (LeWM's)
     planner: str = "distance"
-    reach: float = 2.0  # graph: the waypoint is the path node whose distance down the path is closest to this (blocks)
+    reach: float = 2.0  # graph: waypoint = farthest path node within this many blocks, or the next if < reach / 2 down
     graph_horizon: int = 2  # graph: CEM horizon in blocks when aiming at a waypoint
     replan_every: int = 10  # graph: environment steps executed between replans
     graph_episodes: int = 250  # graph: training episodes whose frames become nodes (one per block)

@@ -133,21 +133,25 @@ def path_to_goal(tree: GoalTree, node: int) -> list[int]:
 
 
 def choose_waypoint(tree: GoalTree, node: int, reach: float) -> int | None:
-    """The node about ``reach`` blocks down the path to the goal: the path node (after ``node``) whose distance
-    down the path is closest to ``reach`` (the nearer one on a tie).
+    """The node about ``reach`` blocks down the path to the goal: the farthest path node at most ``reach``
+    blocks down, or, when that one lies less than ``reach / 2`` blocks down, the path node after it.
 
     Returns None when the goal itself is within reach (plan to the real goal) or unreachable.
 
-    Why closest, not the farthest within reach: paths are lumpy. A latent edge of a quarter block to a node
-    where the agent already is, then an episode edge of 2 blocks: the farthest node within reach 2 is the
-    first, so CEM aims where the agent stands, the agent stays, and the next replan picks the same node
-    (on the cpu profile, 60% of the replans of the graph planner's misses; README "The graph planner's misses").
+    Why the second case: paths are lumpy. A latent edge of a quarter block leads to a node where the agent
+    already stands, then an episode edge of 2 blocks leads on; the farthest node within reach 2 is the first,
+    so CEM would aim where the agent stands, the agent would stay, and the next replan would pick the same
+    node (60% of the replans of the graph planner's misses on the cpu profile before this rule; README "The
+    graph planner's misses"). Taking the node after it guarantees progress.
     """
     if not np.isfinite(tree.dist[node]) or tree.dist[node] <= reach:
         return None
-    path = np.array(path_to_goal(tree, node)[1:])  # at least one hop, even a long one
-    down = tree.dist[node] - tree.dist[path]  # (L,) blocks down the path, increasing
-    return int(path[np.argmin(np.abs(down - reach))])
+    path = path_to_goal(tree, node)[1:]  # at least one hop, even a long one
+    down = tree.dist[node] - tree.dist[np.array(path)]  # (L,) blocks down the path, increasing
+    k = max(int(np.searchsorted(down, reach, side="right")) - 1, 0)  # the farthest within reach (or the first)
+    if down[k] < reach / 2 and k + 1 < len(path):
+        k += 1
+    return int(path[k])
 
 
 # ----------------------------------------------------------------------------- diagnostics

@@ -183,9 +183,9 @@ class Planner:
 
 class GraphPlanner(Planner):
     """CEM to a latent waypoint about ``plan.reach`` blocks down the shortest path of a graph over training frames
-    (``lewm_mini.graph.choose_waypoint``: the path node whose distance down the path is closest to the reach), or
-    to the goal once it is within reach, over ``plan.graph_horizon`` blocks; replans every ``plan.replan_every``
-    steps. ``graph``: built outside (``planner_parts``)."""
+    (``lewm_mini.graph.choose_waypoint``: the farthest path node within reach, or the node after it when that one
+    lies less than ``reach / 2`` down the path), or to the goal once it is within reach, over ``plan.graph_horizon``
+    blocks; replans every ``plan.replan_every`` steps. ``graph``: built outside (``planner_parts``)."""
 
     kind = "graph"
 

@@ -84,23 +84,30 @@ def _cases() -> list[tuple[str, np.ndarray, np.ndarray, int, float]]:
     on a case that shows it (the tests hold each mutant to its hint)."""
     cases = []
     d, p = tree_of(_line_and_branch(1.0, (1.0, 1.0)), 9, 0)
-    cases += [("unit steps, goal 6 blocks away, a path node exactly at reach 2", d, p, 6, 2.0),
+    cases += [("unit steps, goal 6 blocks away, reach 2.5", d, p, 6, 2.5),
+              ("unit steps, goal 6 blocks away, a path node exactly at reach 2", d, p, 6, 2.0),
               ("unit steps, goal exactly at reach", d, p, 3, 3.0),
+              ("unit steps, the goal 1 block away, within reach 3 and less than reach / 2 away", d, p, 1, 3.0),
               ("already at the goal", d, p, 0, 2.0)]
     d, p = tree_of([(0, 1, 4.0), (1, 2, 1.0), (2, 3, 1.0), (0, 4, 1.0)], 6, 0)
     cases += [("the goal cannot be reached", d, p, 5, 2.0)]
     d, p = tree_of(_line_and_branch(0.5, (1.0, 1.0)), 9, 0)
     cases += [("steps of half a block, reach 2.5", d, p, 6, 2.5)]
     d, p = tree_of([(0, 1, 1.8), (1, 2, 1.2), (2, 3, 1.5), (3, 4, 1.5)], 5, 0)
-    cases += [("a node a little short of reach (1.8 blocks) is closer to reach 2 than the next (3.0)", d, p, 4, 2.0)]
+    cases += [("the farthest node within reach 2 lies 1.8 blocks down, the next 3.0", d, p, 4, 2.0)]
+    d, p = tree_of(_line_and_branch(1.5, (1.0, 1.2)), 9, 0)
+    cases += [("steps of 1.5 blocks, reach 2.5, a dead-end branch with a node 2.2 blocks away", d, p, 6, 2.5)]
+    d, p = tree_of([(0, 1, 1.2), (1, 2, 1.4), (2, 3, 1.5), (3, 4, 1.5)], 5, 0)
+    cases += [("the farthest node within reach 2 lies 1.2 blocks down (at least reach / 2), the next 2.6, closer "
+               "to reach", d, p, 4, 2.0)]
+    d, p = tree_of([(0, 1, 1.0), (1, 2, 2.5), (2, 3, 1.0)], 4, 0)
+    cases += [("the farthest node within reach 2 lies exactly reach / 2 = 1 block down, the next 3.5", d, p, 3, 2.0)]
     d, p = tree_of([(0, 1, 0.25), (1, 2, 2.0), (2, 3, 2.0), (3, 4, 2.0)], 5, 0)
     cases += [("a lumpy path: a quarter-block hop (a node showing where the agent already stands), then hops of "
                "2 blocks, reach 2", d, p, 4, 2.0),
-              ("a lumpy path whose goal, 2.25 blocks away, is the node closest to reach 2", d, p, 2, 2.0)]
-    d, p = tree_of(_line_and_branch(1.0, (1.0, 1.0)), 9, 0)
-    cases += [("unit steps, reach 2.5: two path nodes equally close to it (2 and 3 blocks)", d, p, 6, 2.5)]
-    d, p = tree_of(_line_and_branch(1.5, (1.0, 1.2)), 9, 0)
-    cases += [("steps of 1.5 blocks, reach 2.5, a dead-end branch with a node closer to reach", d, p, 6, 2.5)]
+              ("a lumpy path whose goal, 2.25 blocks away, is the node after the quarter-block hop", d, p, 2, 2.0)]
+    d, p = tree_of([(0, 1, 0.25), (1, 2, 3.75), (2, 3, 1.0)], 4, 0)
+    cases += [("a quarter-block hop, then a hop of 3.75 blocks, reach 2", d, p, 3, 2.0)]
     d, p = tree_of([(0, 1, 4.0), (1, 2, 1.0), (2, 3, 1.0), (0, 4, 1.0)], 6, 0)
     cases += [("the first hop is longer than the reach", d, p, 3, 2.0)]
     d, p = tree_of([(3, 2, 1.0), (2, 5, 1.0), (5, 0, 1.0), (0, 1, 1.0), (1, 4, 1.0)], 6, 3)  # root 3, not 0
@@ -113,7 +120,8 @@ def _cases() -> list[tuple[str, np.ndarray, np.ndarray, int, float]]:
 
 def check_choose_subgoal(fn: Callable, strict: bool | None = None) -> bool:
     """fn(dist (N,), pred (N,), goal, reach) -> node: the subgoal for the node at the root of a shortest-path tree,
-    the path node about ``reach`` blocks down the path (``lewm_mini.graph.choose_waypoint``'s rule)."""
+    the path node about ``reach`` blocks down the path (``lewm_mini.graph.choose_waypoint``'s rule): the farthest
+    path node at most ``reach`` blocks down, or the node after it when that one lies less than ``reach / 2`` down."""
 
     def test() -> None:
         for what, dist, pred, goal, reach in _cases():
@@ -126,6 +134,11 @@ def check_choose_subgoal(fn: Callable, strict: bool | None = None) -> bool:
                     raise CheckFailed(f"your code raised {type(err).__name__} ({err}) when the agent already stands "
                                       "at the goal (dist[goal] = 0, the path is just [goal]): when the goal is "
                                       f"within reach, return the goal itself (case: {what})") from err
+                if dist[goal] <= reach:  # e.g. stepping past a short-progress node that is the goal: none after it
+                    raise CheckFailed(f"your code raised {type(err).__name__} ({err}) when the goal is within reach "
+                                      f"({dist[goal]:.2f} blocks away, reach = {reach}): there is no path node after "
+                                      "the goal to step on to. When the goal is within reach, return the goal itself, "
+                                      f"before choosing among the path's nodes (case: {what})") from err
                 raise
             require(out is not None and np.ndim(out) == 0 and float(out) == int(out),
                     f"return one node index (an int), got {out!r}")
@@ -150,38 +163,65 @@ def check_choose_subgoal(fn: Callable, strict: bool | None = None) -> bool:
             if got not in path:
                 raise CheckFailed("that node is not on the shortest path to the goal: walk the path back from the "
                                   "goal with pred, then choose among its nodes" + info)
-            if want == goal:
-                raise CheckFailed(f"the goal itself, {dist[goal]:.2f} blocks away, is the path node whose distance is "
-                                  f"closest to reach = {reach}: return it, even though it lies a little beyond "
-                                  "reach" + info)
-            if got == goal:
-                raise CheckFailed(f"you returned the final goal, {dist[goal]:.2f} blocks away, far beyond reach = "
-                                  f"{reach}: aim at the path node about `reach` blocks down the path" + info)
-            if np.isclose(abs(dist[got] - reach), abs(dist[want] - reach)):
-                raise CheckFailed(f"two path nodes, {dist[want]:.2f} and {dist[got]:.2f} blocks away, are equally "
-                                  f"close to reach = {reach}: on a tie, take the nearer one (the earlier on the "
-                                  "path)" + info)
-            if got == _answers.choose_subgoal_wrong_from_goal(dist, pred, goal, reach):
-                raise CheckFailed(f"you chose the node about `reach` blocks before the GOAL: dist counts blocks from "
-                                  f"the current node (the tree's root), so the subgoal is the path node with dist "
-                                  f"closest to reach = {reach}" + info)
-            if dist[got] < dist[want]:
-                after = path[path.index(got) + 1]
-                if dist[after] > reach:  # got is the farthest path node within reach: the old rule
-                    raise CheckFailed(f"that node is the farthest within reach = {reach}, but the next path node, "
-                                      f"{dist[after]:.2f} blocks away, is closer to reach: choose the node whose "
-                                      "distance is CLOSEST to reach, even a little beyond it. On a lumpy path the "
-                                      "farthest node within reach can be a tiny hop away, where the agent already "
-                                      "stands, and the agent would not move" + info)
-                if got == path[1]:
-                    raise CheckFailed("you returned the next node on the path (the first hop): go further, to the "
-                                      "path node whose distance is closest to reach" + info)
-                raise CheckFailed(f"that node is only {dist[got]:.2f} blocks down the path, and nodes farther along "
-                                  f"are closer to reach = {reach}: compare distances dist[k], not numbers of hops "
-                                  "(edges can be shorter or longer than one block)" + info)
-            raise CheckFailed(f"that node is {dist[got]:.2f} blocks down the path, but the path node "
-                              f"{dist[want]:.2f} blocks away is closer to reach = {reach}: choose the path node "
-                              "whose distance is closest to reach, on either side of it (the node just short of "
-                              "reach can be closer than the first one past it)" + info)
+            ahead = path[1:]
+            down = dist[ahead]  # blocks down the path, increasing
+            far = max(int(np.sum(down <= reach)) - 1, 0)  # the farthest path node within reach (or the first hop)
+            i_got, i_want = ahead.index(got), ahead.index(want)
+            from_goal = _answers.choose_subgoal_wrong_from_goal(dist, pred, goal, reach)
+            from_goal_hint = ("you chose the node about `reach` blocks before the GOAL: dist counts blocks from the "
+                              f"current node (the tree's root), so compare dist[k] with reach = {reach}, counting "
+                              "from the start of the path")
+            if i_got > i_want:  # too far down the path
+                if down[0] > reach:
+                    raise CheckFailed(f"no path node lies within reach = {reach} here: the first hop is already "
+                                      f"{down[0]:.2f} blocks long. Then the subgoal is the first hop (if you looked "
+                                      "for the last node within reach and found none, check what your index was "
+                                      "left at)" + info)
+                if i_want == far and i_got == far + 1:  # stepped past a node it should have kept
+                    if np.isclose(down[far], reach / 2):
+                        raise CheckFailed(f"the farthest node within reach lies exactly reach / 2 blocks down "
+                                          f"({down[far]:.2f}): step past it only when it lies LESS than reach / 2 down "
+                                          "(strictly); a node exactly reach / 2 down is kept" + info)
+                    if abs(down[i_got] - reach) < abs(down[far] - reach):
+                        raise CheckFailed(f"that node, {down[i_got]:.2f} blocks down, is closer to reach = {reach} "
+                                          f"than the farthest node within reach ({down[far]:.2f}), but it lies "
+                                          "beyond reach. Keep the farthest node within reach unless it lies less "
+                                          "than reach / 2 down the path: CEM's short horizon can get there, while a "
+                                          "node beyond reach may be too far" + info)
+                    raise CheckFailed(f"you went on to the first node beyond reach ({down[i_got]:.2f} blocks down), "
+                                      f"past the farthest node within reach ({down[far]:.2f} blocks down). Step past "
+                                      "that node only when it lies less than reach / 2 down the path (short "
+                                      "progress); otherwise it is the subgoal" + info)
+                if got == from_goal:
+                    raise CheckFailed(from_goal_hint + info)
+                if got == goal:
+                    raise CheckFailed(f"you returned the final goal, {dist[goal]:.2f} blocks away, far beyond reach = "
+                                      f"{reach}: aim at the path node about `reach` blocks down the path" + info)
+                raise CheckFailed(f"that node is {dist[got]:.2f} blocks down the path, beyond reach = {reach}: the "
+                                  "subgoal is the farthest path node within reach (or the node after it when that "
+                                  "one lies less than reach / 2 down); compare distances dist[k], not numbers of "
+                                  "hops" + info)
+            # not far enough down the path
+            if i_want == far + 1 and i_got == far:  # kept a short-progress node
+                if want == goal:
+                    raise CheckFailed(f"the farthest node within reach lies only {down[far]:.2f} blocks down, less "
+                                      "than reach / 2, and the node after it is the goal itself "
+                                      f"({dist[goal]:.2f} blocks away): return it, even though it lies beyond "
+                                      "reach" + info)
+                raise CheckFailed(f"that node is the farthest within reach = {reach}, but it lies only "
+                                  f"{down[far]:.2f} blocks down the path, less than reach / 2: take the path node "
+                                  "after it. On a lumpy path such a node can show the agent where it already "
+                                  "stands; aiming there, the agent would not move" + info)
+            if i_want == far and i_got == far - 1 and np.isclose(down[far], reach):
+                raise CheckFailed(f"the path node {down[far]:.2f} blocks down, exactly reach = {reach}, counts as "
+                                  "within reach (at most reach): it is the farthest node within reach" + info)
+            if got == from_goal:
+                raise CheckFailed(from_goal_hint + info)
+            if got == path[1]:
+                raise CheckFailed("you returned the next node on the path (the first hop): go further, to the "
+                                  "farthest path node within reach" + info)
+            raise CheckFailed(f"that node is only {dist[got]:.2f} blocks down the path, and nodes farther along "
+                              f"are still within reach = {reach}: compare distances dist[k], not numbers of hops "
+                              "(edges can be shorter or longer than one block)" + info)
 
     return run_check("Exercise 7.1 choose_subgoal", test, strict)
