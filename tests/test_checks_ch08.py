@@ -71,6 +71,10 @@ def all_pairs(adj, sources):
     return dijkstra(adj, directed=False)
 
 
+def doubled(adj, sources):  # symmetrised by adding: edges stored in both triangles count twice
+    return dijkstra(adj + adj.T, directed=False, indices=sources)
+
+
 def nearest_source(adj, sources):  # one row: the distance to the nearest source
     return dijkstra(adj, directed=False, indices=sources, min_only=True)
 
@@ -88,7 +92,13 @@ TARGET_MUTANTS = {
     "transposed (N, S)": transposed,
     "every node to every node": all_pairs,
     "distance to the nearest source (min_only)": nearest_source,
+    "adj + adj.T (doubles edges stored twice)": doubled,
 }
+
+
+def test_doubled_weights_get_their_own_hint(capsys):
+    check_graph_distance_targets(doubled, strict=False)
+    assert "doubles" in capsys.readouterr().out
 
 
 def test_targets_accept_reference():

@@ -92,6 +92,9 @@ def check_graph_distance_targets(fn: Callable, strict: bool | None = None) -> bo
                                   "reordered) the sources",
                         "one hop": "that is only the direct edge (one hop); the distance in time is the length "
                                    "of the shortest PATH, summed over its edges",
+                        "doubled": "where both triangles are stored, adding the matrix to its transpose doubles "
+                                   "those edges' weights; make it symmetric without adding (directed=False does it, "
+                                   "or adj.maximum(adj.T))",
                     }[name] + info)
             if (np.isfinite(want) & np.isinf(got)).any():
                 raise CheckFailed("you return inf for nodes that can be reached: do not cap the search (no limit=), "

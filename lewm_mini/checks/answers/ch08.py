@@ -25,7 +25,8 @@ def graph_distance_targets_wrong(adj, sources) -> dict[str, np.ndarray]:
     return {"directed": dijkstra(adj, directed=True, indices=src),
             "unweighted": dijkstra(adj, directed=False, unweighted=True, indices=src),
             "sorted": dijkstra(adj, directed=False, indices=np.sort(src)),
-            "one hop": one_hop}
+            "one hop": one_hop,
+            "doubled": dijkstra(adj + adj.T, directed=False, indices=src)}
 
 
 # ----------------------------------------------------------------------------- Exercise 8.2
