@@ -44,9 +44,8 @@
 #
 # **Time:** reading about 50 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.1 min on 2
-# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
-# busy: load 2.2).
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 115 s on 2
+# cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache).
 
 # %%
 import subprocess, sys
@@ -211,7 +210,8 @@ for a in stats.unblock(blocks, FS).transpose(1, 0, 2):  # one environment step o
 ends = cand_world.pos.copy()  # (P.samples, 2)
 moved, end_cost = np.linalg.norm(ends - START, axis=1), np.array([cost_at(p) for p in ends])
 best = ends[np.argmin(end_cost)]
-print(f"one plan of {P.horizon * FS} steps moves the agent at most {P.horizon * FS * geo.speed:.0f} px; the "
+print(f"one plan of {P.horizon * FS} steps moves the agent at most {P.horizon * FS * geo.speed:.0f} px along each axis "
+      f"({P.horizon * FS * geo.speed * np.sqrt(2):.0f} px diagonally); the "
       f"{P.samples} candidates end a median {np.median(moved):.1f} px from the start (90% within "
       f"{np.quantile(moved, 0.9):.1f} px, the farthest {moved.max():.1f} px)")
 print(f"{(np.linalg.norm(ends - geo.door_center, axis=1) < 10).sum()} of them end within 10 px of the door; "
@@ -572,17 +572,22 @@ plt.show()
 #
 # CEM can only use a goal a short way ahead, within the cost's informative radius (section 1); the
 # graph planner plans over `P.graph_horizon` blocks. `lewm_mini.graph.choose_waypoint(tree, node, reach)`
-# walks down the shortest path from the agent's node and returns the node **about `reach` blocks down
-# the path**: of the path's nodes after the agent's, the one whose distance along the path is closest
-# to `reach` (the nearer one on a tie; so at least the next hop), or `None` once the goal itself is
-# within reach (then CEM aims at the real goal image) or when the graph has no path to it. As the agent
-# moves, the waypoint moves ahead of it.
+# walks down the shortest path from the agent's node and returns a node **about `reach` blocks down
+# the path**: of the path's nodes after the agent's, the farthest one at most `reach` blocks down the
+# path (the next hop when no node lies that close), or, when that node lies less than `reach / 2`
+# blocks down, the path node after it. It returns `None` once the goal itself is within reach (then
+# CEM aims at the real goal image) or when the graph has no path to it. As the agent moves, the
+# waypoint moves ahead of it.
 #
-# Why closest, and not simply the farthest node within reach? Paths are lumpy: a latent edge of a
-# quarter block can lead to a node that shows the agent where it already stands, and the next edge, from
-# an episode, can be 2 blocks long. The farthest node within 2 blocks is then the near one: CEM aims
-# where the agent already is, the agent stays put, and the next replan picks the same node. The node
-# closest to 2 blocks down the path, here 2.25 blocks, keeps the agent moving.
+# Why the step past a node that is too near? Paths are lumpy: a latent edge of a quarter block can
+# lead to a node that shows the agent where it already stands, and the next edge, from an episode, can
+# be 2 blocks long. The farthest node within 2 blocks is then the near one: CEM would aim where the
+# agent already is, the agent would stay put, and the next replan would pick the same node. Stepping
+# on to the node after it, here 2.25 blocks down the path, keeps the agent moving (with the rule without
+# that step, 60% of the replans of the graph planner's missed tasks aimed less than a block down the path:
+# README, "The graph planner's misses"). Otherwise the
+# waypoint stays within reach: a node beyond it can be too far for a plan of `P.graph_horizon` blocks,
+# so the rule goes past `reach` only when the node within it would give too little progress.
 # Below: the path for our task, and the waypoints the planner would pick if it reached each one in
 # turn, with the training frames they come from.
 #
@@ -620,8 +625,8 @@ plt.show()
 
 # %% [markdown]
 # Each waypoint is a real training frame (the frame of that node); CEM receives its **latent** as
-# the goal. The route climbs to the door, passes it and comes down the other side: the opposite of
-# the straight line the cost map suggested.
+# the goal. The route climbs to the door, passes it and comes down the other side, round the wall,
+# where the straight line to the goal runs through it.
 
 # %% [markdown]
 # ## 4. MPC with waypoints
@@ -742,12 +747,12 @@ display(HTML(animate(ours, np.append(np.arange(0, last, 3), last))))  # a frame 
 # %% [markdown]
 # The same run as a strip, one column per replan: the frame the agent sees (top) and the frame CEM
 # aims at (bottom). Look at how far ahead the aim sits: a short way along the route, up towards the
-# door. On the stored cpu-profile run this task is a miss (printed above: closest 20.3 px to the
-# goal, never within 6 px of the door's centre): from step 10 every replan aims at the same
-# waypoint, the door's lower corner (bottom row), and from step 30 the agent stands against the wall
-# below it (top row) until the 100 steps run out. The aim never moves on, because the agent never
-# reaches it; the goal image would have been the aim only once the path put the goal within reach.
-# Section 5.1 meets this kind of miss again: a stall against the wall, short of the door.
+# door. On the stored cpu-profile run this task is reached (printed above: at step 55). The first five
+# replans aim at waypoints (bottom row) that lead up to the door, into the doorway and on into the
+# goal's room; the agent follows (top row), in the doorway at step 30 (within 6 px of the door's centre
+# from step 26 to 36, printed). From step 50 the path puts the goal within reach, and every replan
+# aims at the goal image itself. The aim moves on at each replan because the agent keeps up with it.
+# Section 5.1 shows a miss too: a stall against the wall, short of the door.
 
 # %%
 shown = ours["replans"][:10]
@@ -771,9 +776,10 @@ plt.show()
 #
 # Because it only has to land near it. After each short plan the current frame is snapped again,
 # and the new waypoint is chosen about `P.reach` blocks down the path from wherever the agent now
-# stands, so it does not matter whether the last one was hit exactly. A waypoint is a direction with a
-# nearby, visible target, not a checkpoint. Only the last target, the goal image, has to be reached,
-# and by then it is within the short range where the latent cost is informative.
+# stands (and at least `P.reach / 2` blocks down the path, never a tiny hop away), so it does not
+# matter whether the last one was hit exactly. A waypoint is a direction with a nearby, visible
+# target, not a checkpoint. Only the last target, the goal image, has to be reached, and by then it
+# is within the short range where the latent cost is informative.
 # </details>
 
 # %% [markdown]
@@ -864,16 +870,15 @@ plt.show()
 
 # %% [markdown]
 # Same tasks, same model, same CEM; what CEM aims at changes, with the horizon and replanning that
-# suit it (section 4). Read the figure column by
-# column: the same start and goal, flat CEM above, the graph planner below. Where the graph planner
-# reaches the goal, its path goes through the door; its misses end where the lines above say: on the
-# stored run, of the two drawn tasks it missed, one passes the door and stops in the goal's room,
-# 17 px short of the goal, and one stalls against the wall in its start room, 19 px from the door's
-# centre. Flat CEM stalls against the wall in three of the four; in the fourth it passes the door and
-# stops 14 px short. With the earlier model and waypoint rule, the misses of a 50-task tuning run
-# (README, "Planning round walls") were of two kinds: stalls at the door's corners, and trips that
-# ran out of steps in the goal's room. (Under the ci profile the model has trained for seconds and
-# these numbers mean nothing.)
+# suit it (section 4). Read the figure column by column: the same start and goal, flat CEM above, the
+# graph planner below. Where the graph planner reaches the goal, its path goes through the door; its
+# misses end where the lines above say: on the stored run, the one drawn task it missed (task 2)
+# stalls against the wall in its start room, 20 px from the door's centre and 26 px from the goal.
+# Flat CEM stalls against the wall in three of the four; in the fourth it passes the door and stops
+# 14 px short. With the earlier model and waypoint rule, the misses of a 50-task tuning run (README,
+# "Planning round walls") were of two kinds: stalls at the door's corners, and trips that ran out of
+# steps in the goal's room. (Under the ci profile the model has trained for seconds and these numbers
+# mean nothing.)
 #
 # ### 5.2 The stored benchmark: every planner on the same 200 tasks
 #
@@ -931,7 +936,7 @@ def row_name(key: str) -> str:
     return ROWS[base] + (" at 5 blocks" if h else "")
 
 
-def ours(res: dict) -> dict:
+def chapter_rows(res: dict) -> dict:
     """This chapter's rows of a protocol's results (the file also holds chapter 08's distance planners)."""
     return {k: r for k, r in res.items() if k.partition(":")[0] in ROWS}
 
@@ -940,15 +945,15 @@ for protocol, res in bench["results"].items():
     print(f"{protocol} protocol, {bench['episodes']} tasks; random policy {res['random']['success_rate']:.1%}")
     print(f"  {'planner':45s} {'horizon':>7s} {'solved':>7s} {'success':>8s} {'95% interval':>13s} "
           f"{'rollouts/task':>13s} {'min':>5s}")
-    for key, r in ours(res).items():
+    for key, r in chapter_rows(res).items():
         lo, hi = r["success_ci95"]
         print(f"  {row_name(key):45s} {r['horizon_blocks']:7d} {r['successes']:7d} {r['success_rate']:8.1%} "
               f"{lo:6.0%} - {hi:4.0%} {r['evaluations_per_episode']:13,.0f} {r['eval_seconds'] / 60:5.1f}")
-print(f"these rows together: {sum(r['eval_seconds'] for res in bench['results'].values() for r in ours(res).values()) / 60:.0f} min")
+print(f"these rows together: {sum(r['eval_seconds'] for res in bench['results'].values() for r in chapter_rows(res).values()) / 60:.0f} min")
 
 # %%
 cross = bench["results"]["cross-room"]
-keys = list(ours(cross))
+keys = list(chapter_rows(cross))
 fig, ax = plt.subplots(figsize=(7, 3.6))
 colors = {"cem": "tab:blue", "graph": "tab:orange", "graph-episode-edges": "tab:cyan", "door-oracle": "tab:purple"}
 for y, key in enumerate(keys):
@@ -999,30 +1004,31 @@ print(f"start to the door's centre: median {np.median(start_door):.0f} px (least
 # | aim \ horizon | 5 blocks | 2 blocks |
 # |---|---|---|
 # | the goal image | flat CEM: 33.0% | episode edges only: 17.5% (see below) |
-# | waypoints on the graph's path | graph at 5 blocks: 40.5% | the graph planner: 87.5% |
+# | waypoints on the graph's path | graph at 5 blocks: 23.0% | the graph planner: 88.0% |
 #
 # - **The episode-edges-only graph is flat CEM.** Start and goal almost never snap to the same
 #   training episode (0 of the 20 live tasks, printed just above), so this planner falls back on CEM
 #   to the goal image on nearly every task: at 5 blocks it solves about as many tasks as flat CEM (67
 #   of 200 against 66, printed), at 2 blocks it is flat CEM with a 2-block horizon. A graph without
 #   latent edges adds nothing; the latent edges join 250 chains into one map.
-# - **Waypoints help a little alone, the short horizon alone hurts; together they help most.**
-#   Waypoints with the long horizon solve 40.5% against flat CEM's 33.0% (81 tasks against 66; the
-#   intervals overlap); the short horizon aimed at the far goal does worse than flat CEM (17.5%).
-#   Waypoints *and* a horizon that fits them reach 87.5%. A likely reason why waypoints gain so
-#   little at 5 blocks (not tested here): the cost scores only the last imagined latent, so a 5-block
-#   plan towards a waypoint 2 blocks away is free to wander for three blocks, and only its first 2
-#   blocks are executed before the next replan.
+# - **Neither change helps alone; together they do.** Waypoints with the long horizon solve 23.0%
+#   against flat CEM's 33.0% (46 tasks against 66; the intervals, 18-29% and 27-40%, barely overlap);
+#   the short horizon aimed at the far goal does worse than flat CEM too (17.5%). Waypoints *and* a
+#   horizon that fits them reach 88.0%. A likely reason why waypoints do not help at 5 blocks (not
+#   tested here): the cost scores only the last imagined latent, so a 5-block plan towards a waypoint
+#   2 blocks away is free to wander for three blocks, and only its first 2 blocks are executed before
+#   the next replan.
 # - The two horizons also differ in how iCEM searches, and the rollouts column shows it: at 2 blocks
 #   MPC executes the whole plan, nothing is left to warm-start from, and every replan is a cold solve
-#   of 10 iterations (4,840 rollouts per task); at 5 blocks it warm-starts from the rest of the
-#   previous plan with 5 (3,625). Rows in the same column share the search exactly.
+#   of `P.iterations` = 10 iterations (4,840 rollouts per task); at 5 blocks it warm-starts from the rest
+#   of the previous plan with `P.warm_iterations` = 5 (3,625; `lewm_mini.config.ICEM`). Rows in the same column share the search exactly.
 # - **Door oracle against flat CEM, both at 5 blocks** (only the aim differs): 32.5% against 33.0%,
 #   the intervals overlap. One far waypoint in the doorway, chosen with the true positions, does not
 #   beat planning straight at the goal: from most starts the door lies well beyond the cost's
 #   informative radius, and from the door so does the goal (printed above, for the live tasks). A
-#   chain of waypoints, each within reach, is what the graph adds; a chain of oracle waypoints was not
-#   tried.
+#   chain of waypoints, each within reach and planned for with a horizon that fits it, is what the
+#   graph planner adds (at 5 blocks the graph's chain does worse than the one oracle waypoint, 23.0%
+#   against 32.5%); a chain of oracle waypoints was not tried.
 # - On the paper protocol (goal 25 steps ahead in the same episode) the graph planner reaches 100.0%
 #   and flat CEM 93.5%: the waypoints cost nothing on short trips.
 #
@@ -1159,13 +1165,14 @@ plt.show()
 #   The latent threshold is a low quantile of the one-block steps: tight enough that almost no edge
 #   jumps the wall (the flagged fraction printed in section 3).
 # - Dijkstra from the goal's node gives every node its distance to the goal and its next hop; the
-#   planner gives CEM the path node about `reach` blocks ahead (the one whose distance down the path
-#   is closest to `reach`: on a lumpy path the farthest node within reach can be where the agent
-#   already stands) as a **waypoint**, with a horizon that fits it, and replans often.
+#   planner gives CEM a path node about `reach` blocks ahead as a **waypoint** (the farthest within
+#   reach, or the node after it when that one lies less than `reach / 2` down the path: on a lumpy
+#   path the farthest node within reach can be where the agent already stands), with a horizon that
+#   fits it, and replans often.
 # - The stored benchmark (every planner on the same 200 tasks, iCEM) crosses the two changes, the aim
-#   (goal or waypoints) and the horizon (5 or 2 blocks): waypoints alone help a little (40.5%
-#   against flat CEM's 33.0%), the short horizon alone hurts (17.5%), together they take cross-room
-#   success to 87.5%. Without latent edges the graph is flat CEM; one oracle waypoint at the door
+#   (goal or waypoints) and the horizon (5 or 2 blocks): neither helps alone (waypoints at 5 blocks
+#   23.0%, the goal image at 2 blocks 17.5%, against flat CEM's 33.0%); together they take cross-room
+#   success to 88.0%. Without latent edges the graph is flat CEM; one oracle waypoint at the door
 #   does no better than flat CEM. What works is a chain of waypoints within reach, each planned for
 #   with a horizon that fits it.
 # - On the stored cpu-profile run, graph distances track the true distance round the wall nearly
@@ -1187,9 +1194,9 @@ plt.show()
 #    wall starts at about the median step (section 2's histogram). A threshold at the median
 #    would join many of them, and a single shortcut edge can make the whole route run through the
 #    wall. Below the step, the joined frames show nearly the same position.
-# 2. The cost scores only the last imagined latent. A waypoint two blocks away with a five-block
-#    plan leaves three blocks in which the plan may wander and come back with no penalty; matching
-#    the horizon to the waypoint's distance makes "arrive there" the whole plan.
+# 2. A likely reason, not tested here: the cost scores only the last imagined latent. A waypoint two
+#    blocks away with a five-block plan leaves three blocks in which the plan may wander and come back
+#    with no penalty; matching the horizon to the waypoint's distance makes "arrive there" the whole plan.
 # 3. The goal is fixed for the episode and the agent moves. One Dijkstra from the goal gives the
 #    distance and next hop from every node, for every replan (`goal_trees`). Rooted at the agent
 #    (Exercise 7.1), it must run again after each move.

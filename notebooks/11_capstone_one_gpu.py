@@ -46,9 +46,9 @@
 #
 # **Time:** reading about 30 min.
 #
-# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.7 min on 2
+# **Compute** (measured by `tools/execute_notebooks.py`, in a fresh kernel): CPU, cpu profile 2.4 min on 2
 # cores of AMD EPYC (torch 2.13.0+cpu, 2026-12-02, reusing what earlier runs left in the cache, machine
-# busy: load 2.1).
+# busy: load 1.8).
 #
 # **What has been measured, and where.** The gpu profile has never run on CUDA in this project: every GPU
 # time in this chapter is an estimate until your own run measures it, and the chapter prints it as one.
@@ -75,9 +75,10 @@
 # > - **Graph planner, waypoint, reach** (chapter 07): a graph whose nodes are latents of training frames,
 # >   with edges between frames one to a few blocks apart in an episode or close in latent space. The
 # >   planner finds the shortest path from the current frame's node to the goal's, and aims CEM not at the
-# >   goal but at a **waypoint**: the path node about **reach** action blocks ahead, the one whose distance
-# >   along the path is closest to reach (`PlanConfig.reach`). When the goal itself is within reach it aims
-# >   at the goal.
+# >   goal but at a **waypoint**: a path node about **reach** action blocks ahead (`PlanConfig.reach`), the
+# >   farthest one within reach, or the node after it when that one lies less than reach / 2 down the path
+# >   (not a tiny hop away, where the agent may already stand). When the goal itself is within reach it
+# >   aims at the goal.
 
 # %%
 import subprocess, sys
@@ -550,7 +551,7 @@ for k, n in ((10, 20), (25, 50), (20, 20)):
 # %%
 EPISODES = {"ci": 4, "cpu": 20, "gpu": 50}[cfg.profile]
 lewm_cem = plain_cem(cfg)  # LeWM's CEM, as in the paper
-expect_time(5, 360, 240)  # cpu: the stored run's four planning stages took 360 s in all
+expect_time(5, 150, 240)  # cpu: the stored runs' four planning stages took 137-152 s in all
 print(f"success: within {Geometry(cfg.data.size).success_radius:.1f} px of the goal")
 results = {}
 for protocol in ("paper", "cross-room"):
