@@ -143,7 +143,7 @@ def main() -> None:
     out["replan_seconds_median"] = statistics.median(time_solves(planner, tasks, cfg.data.size, n=10))
     planner = Planner(model, stats, cfg.plan, planner="distance", head=head)
     out["distance_replan_seconds_median"] = statistics.median(time_solves(planner, tasks, cfg.data.size, n=10))
-    main_planners = ("cem", "graph", "distance")
+    main_planners = ("cem", "graph", "distance", "graph-distance")
     runs = [(p, n) for n in args.planners.split(",") for p in args.protocols.split(",")
             if n in main_planners or p == "cross-room"]  # ablations on the cross-room protocol only
     runs.sort(key=lambda r: (r[1] not in main_planners, r[0] != "cross-room"))
@@ -154,6 +154,7 @@ def main() -> None:
         g_head = heads[int(n_eps)][1] if n_eps else head
         kind, g = {"cem": ("cem", None), "graph": ("graph", graph), "graph-episode-edges": ("graph", episode_only),
                    "door-oracle": ("door-oracle", None), "distance": ("distance", None),
+                   "graph-distance": ("graph-distance", graph),
                    "distance-sum": ("distance", None)}[base]
         plan = dataclasses.replace(cfg.plan, sum_cost=base == "distance-sum")
         if h:

@@ -243,8 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--iterations", type=at_least(1), help="CEM iterations (default 30)")
     p.add_argument("--planner", choices=PLANNERS,
                    help="distance: CEM scored by a learned distance in time; graph: CEM to latent waypoints on a graph of "
-                        "training frames; cem: flat CEM to the goal image (default: the checkpoint's, distance in "
-                        "two-room, cem in momentum)")
+                        "training frames; graph-distance: the graph's waypoints scored by the learned distance; cem: "
+                        "flat CEM to the goal image (default: the checkpoint's, distance in two-room, cem in momentum)")
     p.add_argument("--world", choices=WORLDS, help="the world to evaluate in; must be the checkpoint's (default: the "
                    "checkpoint's)")
     p.add_argument("--cem", choices=SOLVERS, default="icem", help=SOLVER_HELP)
@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=writable_dir, help="the run's folder: checkpoint, results.json, pictures (default: "
                    "the model in the cache, lewm_mini.cache.run_dir, where the chapters find it; results.json and "
                    "pictures in runs/<profile>, runs/<profile>-momentum in the momentum world)")
-    p.add_argument("--planner", choices=PLANNERS, help="cem, graph or distance (default: distance in two-room, cem in "
+    p.add_argument("--planner", choices=PLANNERS, help="cem, graph, distance or graph-distance (default: distance in two-room, cem in "
                    "momentum)")
     p.add_argument("--world", choices=WORLDS, default="two-room", help="two-room, or momentum: a puck that keeps "
                    "moving (chapter 10) (default: %(default)s)")

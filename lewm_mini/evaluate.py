@@ -169,16 +169,16 @@ def evaluate(model: LeWM, stats: ActionStats, cfg: Config, protocol: str = "pape
              graph=None, head=None) -> dict:
     """Success of MPC with the model and of a random policy on the same held-out tasks.
 
-    planner: "cem", "graph" or "distance" (default ``cfg.plan.planner``); graph: a prebuilt ``LatentGraph`` (when
+    planner: "cem", "graph", "distance" or "graph-distance" (default ``cfg.plan.planner``); graph: a prebuilt ``LatentGraph`` (when
     None, ``planner_parts`` builds it from the training episodes);
     head: the ``DistanceHead`` the "distance" planner scores with (``lewm_mini.distance.cached_distance``); when
     None it is loaded from, or trained into, ``cache_dir()/distance``.
     """
     tasks = make_tasks(cfg, protocol, episodes, seed)
     kind = planner or cfg.plan.planner
-    if kind == "distance" and head is None:  # trained once per model, then cached
+    if kind in ("distance", "graph-distance") and head is None:  # trained once per model, then cached
         _, head = planner_parts(model, cfg, "distance", cache_dir() / "distance", progress)
-    if kind == "graph" and graph is None:  # the same graph whatever the task seed
+    if kind in ("graph", "graph-distance") and graph is None:  # the same graph whatever the task seed
         graph, _ = planner_parts(model, cfg, "graph", None, progress)
     planner = Planner(model, stats, cfg.plan, seed=seed, planner=kind, graph=graph, head=head)
     size = cfg.data.size

@@ -9,6 +9,7 @@ the aim and in the score:
   (``lewm_mini.graph``), or the goal once it is within reach; same score, shorter plans.
 - "distance": the goal latent, scored by a learned distance in time (``lewm_mini.distance``): how
   many action blocks separate the imagined state from the goal, round the wall. No graph at plan time.
+- "graph-distance": the graph's waypoints, scored by the learned distance instead of the latent cost.
 - "door-oracle" (an ablation with privileged information): a waypoint in the doorway read off the
   true position.
 
@@ -33,7 +34,7 @@ from .probe import encode_frames
 from .jepa import LeWM
 from .world import Geometry, render, room_of
 
-PLANNERS = ("cem", "graph", "distance")  # what the CLI offers; "door-oracle" is an ablation (DoorOraclePlanner)
+PLANNERS = ("cem", "graph", "distance", "graph-distance")  # the CLI's; "door-oracle" is an ablation (DoorOraclePlanner)
 
 
 def latent_cost(z: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -254,6 +255,24 @@ class DistancePlanner(Planner):
         return lambda z: between(self.head.embed(z[:, :, -1:]), eg)[..., 0]
 
 
+class GraphDistancePlanner(GraphPlanner):
+    """The graph planner with the learned distance ``head`` as CEM's cost to the waypoint (or to the goal once it
+    is within reach), instead of the latent cost: the two uses of the graph's distances together. ``graph`` and
+    ``head``: built outside (``planner_parts``)."""
+
+    kind = "graph-distance"
+
+    def __init__(self, model: LeWM, stats: ActionStats, plan: PlanConfig, seed: int = 0,
+                 planner: str | None = None, graph=None, head=None):
+        super().__init__(model, stats, plan, seed, graph=graph)
+        if head is None:
+            raise ValueError("planner='graph-distance' needs a distance head as well: head=cached_distance(...), "
+                             "or planner_parts")
+        self.head = head.to(self.device)
+
+    goal_score = DistancePlanner.goal_score
+
+
 class DoorOraclePlanner(GraphPlanner):
     """An ablation with privileged information: one waypoint, an image of the agent in the doorway, while the
     true position (read off the frames) is in the other room than the goal's; the graph planner's horizon and
@@ -275,7 +294,8 @@ class DoorOraclePlanner(GraphPlanner):
         return torch.where(torch.as_tensor(is_wp, device=zg.device)[:, None], z_door, zg)
 
 
-KINDS = {"cem": Planner, "graph": GraphPlanner, "distance": DistancePlanner, "door-oracle": DoorOraclePlanner}
+KINDS = {"cem": Planner, "graph": GraphPlanner, "distance": DistancePlanner, "graph-distance": GraphDistancePlanner,
+         "door-oracle": DoorOraclePlanner}
 
 
 def planner_parts(model: LeWM, cfg: Config, planner: str, folder, progress: bool = True):
@@ -283,9 +303,9 @@ def planner_parts(model: LeWM, cfg: Config, planner: str, folder, progress: bool
 
     "graph": a ``LatentGraph`` over ``cfg.plan.graph_episodes`` cached training episodes. "distance": the
     distance head of the profile's size (``DISTANCE_SIZES``) trained on that graph, cached in ``folder``
-    (the run's folder, or the cache; ``cached_distance``).
+    (the run's folder, or the cache; ``cached_distance``). "graph-distance": both.
     """
-    if planner not in ("graph", "distance"):
+    if planner not in ("graph", "distance", "graph-distance"):
         return None, None
     from .data import load_or_collect
     from .distance import DISTANCE_SIZES, cached_distance
@@ -295,7 +315,8 @@ def planner_parts(model: LeWM, cfg: Config, planner: str, folder, progress: bool
     graph = build_graph(model, episodes, model.cfg.frameskip, n_episodes=cfg.plan.graph_episodes, seed=0)
     if planner == "graph":
         return graph, None
-    return None, cached_distance(model, folder, graph, DISTANCE_SIZES[cfg.profile], progress=progress)
+    head = cached_distance(model, folder, graph, DISTANCE_SIZES[cfg.profile], progress=progress)
+    return (graph if planner == "graph-distance" else None), head
 
 
 def agent_position(frames: np.ndarray) -> np.ndarray:

@@ -112,6 +112,27 @@ def test_distance_planner_plans_with_the_head(ci_run, tmp_path):
     assert own["planner"] == "distance" and list((cache_dir() / "distance").glob("distance-*.pt"))
 
 
+def test_graph_distance_planner_aims_at_waypoints_and_scores_with_the_head(ci_run, tmp_path):
+    cfg, run, graph = ci_run
+    _, head = planner_parts(run.model, cfg, "distance", tmp_path, progress=False)
+    with pytest.raises(ValueError, match="distance head"):
+        Planner(run.model, run.stats, cfg.plan, planner="graph-distance", graph=graph)
+    planner = Planner(run.model, run.stats, cfg.plan, planner="graph-distance", graph=graph, head=head)
+    assert planner.kind == "graph-distance" and planner.horizon == cfg.plan.graph_horizon
+    z, zg = torch.randn(2, cfg.model.latent), torch.randn(2, cfg.model.latent)
+    target = torch.as_tensor(graph.z[:2])
+    imagined = torch.randn(2, 3, planner.horizon, cfg.model.latent)
+    with torch.inference_mode():  # the head's distance to the aim, not the latent cost
+        assert torch.allclose(planner.goal_score(target)(imagined), head(imagined[:, :, -1], target[:, None]))
+        graph_only = Planner(run.model, run.stats, cfg.plan, planner="graph", graph=graph)
+        assert torch.equal(planner.targets(z, zg)[0], graph_only.targets(z, zg)[0])  # the same waypoints
+    parts = planner_parts(run.model, cfg, "graph-distance", tmp_path, progress=False)
+    assert parts[0] is not None and parts[1] is not None
+    result = evaluate(run.model, run.stats, cfg, "cross-room", episodes=2, seed=0, progress=False, timed_solves=0,
+                      planner="graph-distance", graph=graph, head=head)
+    assert result["planner"] == "graph-distance" and result["trajectories"].shape == (2, 101, 2)
+
+
 def test_the_score_is_the_head_distance_or_latent_cost_of_the_last_or_every_imagined_block():
     head = DistanceHead(4)
     plan = dataclasses.replace(get_config("ci").plan, sum_cost=False)
