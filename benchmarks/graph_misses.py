@@ -30,15 +30,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import lewm_mini.graph
 from lewm_mini.config import get_config, override, plain_cem
 from lewm_mini.evaluate import make_tasks, run_mpc
-from lewm_mini.graph import GoalTree, path_to_goal, snap
+from lewm_mini.graph import GoalTree, choose_waypoint, path_to_goal, snap
 from lewm_mini.notebook import cached_run
 from lewm_mini.planning import GraphPlanner, agent_position, planner_parts
-from lewm_mini.world import Geometry, path_length, room_of
-
-WALL_BAND = 3.0  # px from the wall's face: "against the wall"
+from lewm_mini.world import Geometry, against_wall, path_length, room_of
 
 
 def farthest_within_reach(tree: GoalTree, node: int, reach: float) -> int | None:
@@ -62,7 +59,7 @@ def closest_to_reach(tree: GoalTree, node: int, reach: float) -> int | None:
     return int(path[np.argmin(np.abs(tree.dist[node] - tree.dist[path] - reach))])
 
 
-RULES = {"farthest within reach, else the next node (the package's)": lewm_mini.graph.choose_waypoint,
+RULES = {"farthest within reach, else the next node (the package's)": choose_waypoint,
          "farthest within reach (before)": farthest_within_reach,
          "closest to reach (tried)": closest_to_reach}
 
@@ -70,35 +67,27 @@ RULES = {"farthest within reach, else the next node (the package's)": lewm_mini.
 class LoggedGraphPlanner(GraphPlanner):
     """The graph planner with a given waypoint rule, writing down what it aimed at at every replan (true positions)."""
 
-    rule = staticmethod(lewm_mini.graph.choose_waypoint)  # set per instance: planner.rule = ...
+    rule = staticmethod(choose_waypoint)  # set per planner: planner.rule = farthest_within_reach, ...
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.log: list[dict] = []
+        self.log, self._picked = [], []
+
+    def waypoint(self, tree, node):
+        wp = self.rule(tree, node, self.cfg.reach)
+        self._picked.append(None if wp is None else (wp, tree.dist[node] - tree.dist[wp]))
+        return wp
 
     def aim(self, z0, zg, frames, goal_frames):
-        lewm_mini.graph.choose_waypoint, package_rule = self.rule, lewm_mini.graph.choose_waypoint
-        try:  # GraphPlanner.targets imports choose_waypoint from lewm_mini.graph at call time
-            target, is_wp = self.targets(z0, zg)
-            nodes = snap(self.graph, z0)
-            wp_pos, progress = agent_position(goal_frames).copy(), np.full(len(nodes), np.nan)
-            for i, (node, tree) in enumerate(zip(nodes, self._trees[1])):
-                wp = self.rule(tree, int(node), self.cfg.reach)
-                if wp is not None:
-                    wp_pos[i], progress[i] = self.graph.pos[wp], tree.dist[node] - tree.dist[wp]
-        finally:
-            lewm_mini.graph.choose_waypoint = package_rule
-        self.log.append({"agent": agent_position(frames), "snapped": self.graph.pos[nodes], "aim": wp_pos,
-                         "is_waypoint": is_wp, "progress": progress})
+        self._picked = []
+        target, is_wp = self.targets(z0, zg)
+        wp_pos, progress = agent_position(goal_frames).copy(), np.full(len(is_wp), np.nan)
+        for i, picked in enumerate(self._picked):
+            if picked is not None:
+                wp_pos[i], progress[i] = self.graph.pos[picked[0]], picked[1]
+        self.log.append({"agent": agent_position(frames), "snapped": self.graph.pos[snap(self.graph, z0)],
+                         "aim": wp_pos, "is_waypoint": is_wp, "progress": progress})
         return target
-
-
-def near_wall(pos: np.ndarray, geo: Geometry) -> np.ndarray:
-    """Within WALL_BAND px of the wall's faces, beside its solid part (not in the door's span)."""
-    (x0, x1), (y0, y1) = geo.wall, geo.door
-    beside = (np.abs(pos[:, 0] - x0) < WALL_BAND) | (np.abs(pos[:, 0] - x1) < WALL_BAND)
-    in_door_span = (pos[:, 1] > y0) & (pos[:, 1] < y1)
-    return beside & ~in_door_span
 
 
 def describe(rows: dict, mask: np.ndarray) -> dict:
@@ -129,8 +118,8 @@ def diagnose(log: list[dict], success: np.ndarray, traj: np.ndarray, tasks, geo:
         "snap_error": np.concatenate([np.linalg.norm(e["snapped"] - e["agent"], axis=1) for e in log]),
         "aim_path": np.concatenate([path_length(e["agent"], e["aim"], geo.size) for e in log]),
         "is_waypoint": np.concatenate([e["is_waypoint"] for e in log]),
-        "aim_at_wall": np.concatenate([near_wall(e["aim"], geo) for e in log]),
-        "agent_at_wall": np.concatenate([near_wall(e["agent"], geo) for e in log]),
+        "aim_at_wall": np.concatenate([against_wall(e["aim"], geo) for e in log]),
+        "agent_at_wall": np.concatenate([against_wall(e["agent"], geo) for e in log]),
         "progress": np.concatenate([e["progress"] for e in log]),
     }
     rows["reach_px"] = np.full(len(rows["task"]), reach_px)
@@ -138,7 +127,7 @@ def diagnose(log: list[dict], success: np.ndarray, traj: np.ndarray, tasks, geo:
     in_goal_room = (room_of(traj.reshape(-1, 2), geo).reshape(p, -1) == room_of(tasks.goal, geo)[:, None]).any(1)
     return {
         "success_rate": float(success.mean()), "successes": int(success.sum()),
-        "misses": {"n": int(miss.sum()), "end_against_wall": int((near_wall(end, geo) & miss).sum()),
+        "misses": {"n": int(miss.sum()), "end_against_wall": int((against_wall(end, geo) & miss).sum()),
                    "never_in_goal_room": int((miss & ~in_goal_room).sum())},
         "successes_replans": describe(rows, success),
         "misses_replans": describe(rows, miss),
@@ -169,7 +158,7 @@ def main() -> None:
         "profile": cfg.profile, "training_policy": cfg.data.policy, "episodes": len(tasks.start), "seed": args.seed,
         "cem": args.cem,
         "reach_blocks": cfg.plan.reach, "reach_px_at_most": reach_px,
-        "graph": {"nodes": len(graph.z), "edges": len(graph.edges), "nodes_against_wall": float(near_wall(graph.pos, geo).mean())},
+        "graph": {"nodes": len(graph.z), "edges": len(graph.edges), "nodes_against_wall": float(against_wall(graph.pos, geo).mean())},
         "rules": {},
     }
     for name, rule in RULES.items():

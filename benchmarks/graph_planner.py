@@ -39,7 +39,7 @@ from lewm_mini.notebook import cached_run
 from lewm_mini.train import load_model
 from lewm_mini.viz import save_plan_figure
 from lewm_mini.walltest import wall_test
-from lewm_mini.world import Geometry, geodesic_distance, room_of
+from lewm_mini.world import Geometry, against_wall, geodesic_distance, room_of
 
 
 def distance_correlations(graph, geo: Geometry, head=None, pairs: int = 3000, seed: int = 0) -> dict:
@@ -71,10 +71,8 @@ def misses(result: dict, geo: Geometry) -> dict:
     the goal's room, and how far from the goal."""
     ok, traj, tasks = result["success"], result["trajectories"], result["tasks"]
     end = traj[~ok, -1]
-    gap = np.minimum(np.abs(end[:, 0] - geo.wall[0]), np.abs(end[:, 0] - geo.wall[1]))
-    solid = (end[:, 1] < geo.door[0]) | (end[:, 1] > geo.door[1])
     reached_room = (room_of(traj[~ok], geo) == room_of(tasks.goal[~ok], geo)[:, None]).any(1)
-    return {"misses": int((~ok).sum()), "end_at_wall": int(((gap < 3) & solid).sum()),
+    return {"misses": int((~ok).sum()), "end_at_wall": int(against_wall(end, geo).sum()),
             "never_in_goal_room": int((~reached_room).sum()),
             "final_distance_px_median": float(np.median(np.linalg.norm(end - tasks.goal[~ok], axis=1))) if len(end) else None}
 

@@ -128,11 +128,10 @@ def cached_run(cfg: Config, progress: bool = True):
     if (run_dir / CHECKPOINT).exists():
         print(f"model: the {cfg.profile}-profile run is in the cache ({run_dir}): loading it")
     else:
-        full = cfg.train.steps == get_config(cfg.profile).train.steps
-        print(f"model: no {cfg.profile}-profile run in the cache ({run_dir}): training it now, "
-              + (f"as chapter 05 does ({TRAINING_TIME[cfg.profile]})" if full else
-                 f"{cfg.train.steps} steps of the profile's {get_config(cfg.profile).train.steps} (a fraction of "
-                 f"chapter 05's time: {TRAINING_TIME[cfg.profile]})"))
+        steps, time_ = get_config(cfg.profile).train.steps, TRAINING_TIME[cfg.profile]
+        how = (f"as chapter 05 does ({time_})" if cfg.train.steps == steps else
+               f"{cfg.train.steps} steps of the profile's {steps} (a fraction of chapter 05's time: {time_})")
+        print(f"model: no {cfg.profile}-profile run in the cache ({run_dir}): training it now, {how}")
     return train(cfg, run_dir, device=str(pick_device()), resume=True, progress=progress)
 
 

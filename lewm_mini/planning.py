@@ -211,17 +211,23 @@ class GraphPlanner(Planner):
     @torch.inference_mode()
     def targets(self, z0: torch.Tensor, zg: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
         """The latent each problem aims at now (P, D), and whether it is a waypoint (P,)."""
-        from .graph import choose_waypoint, goal_trees, snap
+        from .graph import goal_trees, snap
 
         goal_nodes = snap(self.graph, zg)
         if self._trees[0] is None or not np.array_equal(self._trees[0], goal_nodes):
             self._trees = (goal_nodes, goal_trees(self.graph, goal_nodes))
         out, is_wp = zg.clone(), np.zeros(len(zg), bool)
         for i, (node, tree) in enumerate(zip(snap(self.graph, z0), self._trees[1])):
-            wp = choose_waypoint(tree, int(node), self.cfg.reach)
+            wp = self.waypoint(tree, int(node))
             if wp is not None:
                 out[i], is_wp[i] = self.graph.z[wp], True
         return out, is_wp
+
+    def waypoint(self, tree, node: int) -> int | None:
+        """The node to aim at from ``node`` on the shortest-path ``tree`` to the goal (None: aim at the goal)."""
+        from .graph import choose_waypoint
+
+        return choose_waypoint(tree, node, self.cfg.reach)
 
 
 class DistancePlanner(Planner):

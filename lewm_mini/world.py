@@ -110,6 +110,13 @@ def in_doorway(pos: np.ndarray, geo: Geometry, dx: float = 0.0, dy: float = 0.0)
     return (x >= geo.wall[0] - dx) & (x <= geo.wall[1] + dx) & (y >= geo.door[0] - dy) & (y <= geo.door[1] + dy)
 
 
+def against_wall(pos: np.ndarray, geo: Geometry, band: float = 3.0) -> np.ndarray:
+    """(...) bool: positions (..., 2) within ``band`` px of a face of the wall's solid part (not level with the door)."""
+    x, y = pos[..., 0], pos[..., 1]
+    beside = (np.abs(x - geo.wall[0]) < band) | (np.abs(x - geo.wall[1]) < band)
+    return beside & ((y < geo.door[0]) | (y > geo.door[1]))
+
+
 def room_of(pos: np.ndarray, geo: Geometry) -> np.ndarray:
     """0 for the left room, 1 for the right room, per position (..., 2)."""
     return (pos[..., 0] >= geo.door_center[0]).astype(np.int64)

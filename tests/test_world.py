@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lewm_mini.world import (ENV_ID, BatchedTwoRoom, Geometry, TwoRoomEnv, background, in_wall, moved_door, render,
+from lewm_mini.world import (ENV_ID, against_wall, BatchedTwoRoom, Geometry, TwoRoomEnv, background, in_wall, moved_door, render,
                              random_start_goal_in_rooms, room_of, step_positions)
 
 GEO = Geometry(64)
@@ -171,3 +171,13 @@ def test_two_ways_to_the_true_distance_round_the_wall_agree():
         grid, analytic = geodesic_distance(start, goals, GEO), path_length(start[None], goals)
         assert np.all(np.abs(grid - analytic) <= 0.1 * analytic + 2.0)
         assert np.all(grid >= analytic - 1.0)  # the grid never finds a shorter walk
+
+
+def test_against_wall_is_beside_the_solid_wall_only():
+    geo = Geometry(64)
+    (x0, x1), (y0, y1) = geo.wall, geo.door
+    below = y1 + 5
+    pos = np.array([[x0 - 1, below], [x1 + 2, below], [x0 - 1, (y0 + y1) / 2], [x0 - 10, below], [20.0, 20.0]])
+    assert against_wall(pos, geo).tolist() == [True, True, False, False, False]
+    assert against_wall(pos[None], geo).shape == (1, 5)  # any leading shape
+    assert against_wall(pos[3:4], geo, band=11).tolist() == [True]
